@@ -1,0 +1,154 @@
+/**
+ * RSA-OAEP-SHA256 encryption and RSASSA-PSS-SHA256 signatures over bytes
+ * (SOCP.md §4.2). Signing uses salt 478; verifying tries 478, then 32.
+ *
+ * @module
+ */
+
+import { decodeBase64url, encodeBase64url } from "./base64url.ts";
+import { ErrorCode, SocpError } from "./errors.ts";
+import type { PrivateKey, PublicKey } from "./keys.ts";
+import { OAEP_MAX_PLAINTEXT, PSS_SALT_SIGN, PSS_SALTS_VERIFY, RSA_BYTES } from "./limits.ts";
+
+const OAEP_PARAMS = { name: "RSA-OAEP" } as const; // empty label
+
+function toBytes(data: Uint8Array | string): Uint8Array {
+  return typeof data === "string" ? new TextEncoder().encode(data) : data;
+}
+
+/**
+ * RSA-OAEP-encrypts at most 446 bytes (a string is UTF-8 encoded first) to a
+ * recipient, returning 683 base64url characters.
+ *
+ * @throws {SocpError} `TOO_LARGE` above 446 bytes, so callers refuse or split.
+ *
+ * @example
+ * ```ts
+ * import { decryptWith, encryptFor, generateKeyPair } from "../mod.ts";
+ * const bob = await generateKeyPair();
+ * const ct = await encryptFor(bob.publicKey, "hi Bob");
+ * new TextDecoder().decode((await decryptWith(bob.privateKey, ct))!); // "hi Bob"
+ * ```
+ */
+export async function encryptFor(
+  recipient: PublicKey,
+  plaintext: Uint8Array | string,
+): Promise<string> {
+  const bytes = toBytes(plaintext);
+  if (bytes.length > OAEP_MAX_PLAINTEXT) {
+    throw new SocpError(
+      ErrorCode.TOO_LARGE,
+      `plaintext is ${bytes.length} bytes; RSA-OAEP carries at most ${OAEP_MAX_PLAINTEXT}`,
+    );
+  }
+  const ct = await crypto.subtle.encrypt(
+    OAEP_PARAMS,
+    await recipient.oaep(),
+    bytes as BufferSource,
+  );
+  return encodeBase64url(new Uint8Array(ct));
+}
+
+/**
+ * RSA-OAEP-decrypts a base64url ciphertext. Returns `null` when it does not
+ * decrypt under this key (wrong key, tampering, wrong parameters, bad text).
+ *
+ * @example
+ * ```ts
+ * import { decryptWith, generateKeyPair } from "../mod.ts";
+ * const me = await generateKeyPair();
+ * await decryptWith(me.privateKey, "AAAA"); // null
+ * ```
+ */
+export async function decryptWith(key: PrivateKey, ciphertext: string): Promise<Uint8Array | null> {
+  const bytes = decodeBase64url(ciphertext);
+  if (!bytes || bytes.length !== RSA_BYTES) return null;
+  try {
+    return new Uint8Array(
+      await crypto.subtle.decrypt(OAEP_PARAMS, key.oaep, bytes as BufferSource),
+    );
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * RSASSA-PSS-signs a message with salt 478, returning base64url.
+ *
+ * @example
+ * ```ts
+ * import { generateKeyPair } from "./keys.ts";
+ * import { signBytes, verifyBytes } from "./rsa.ts";
+ * const me = await generateKeyPair();
+ * const sig = await signBytes(me.privateKey, new TextEncoder().encode("x"));
+ * await verifyBytes(me.publicKey, new TextEncoder().encode("x"), sig); // true
+ * ```
+ */
+export async function signBytes(key: PrivateKey, message: Uint8Array): Promise<string> {
+  const sig = await crypto.subtle.sign(
+    { name: "RSA-PSS", saltLength: PSS_SALT_SIGN },
+    key.pss,
+    message as BufferSource,
+  );
+  return encodeBase64url(new Uint8Array(sig));
+}
+
+/**
+ * Decodes a signature and checks it is exactly 512 bytes; `null` otherwise.
+ *
+ * @example
+ * ```ts
+ * import { decodeSignature } from "./rsa.ts";
+ * decodeSignature("MDEyMzQ1Njc4OQ"); // null (10 bytes)
+ * ```
+ */
+export function decodeSignature(sig: unknown): Uint8Array | null {
+  if (typeof sig !== "string") return null;
+  const bytes = decodeBase64url(sig);
+  return bytes && bytes.length === RSA_BYTES ? bytes : null;
+}
+
+/**
+ * Verifies an RSASSA-PSS signature over any of the candidate messages, trying
+ * salt 478 then 32 for each, in order. Never throws.
+ *
+ * @example
+ * ```ts
+ * import { generateKeyPair } from "./keys.ts";
+ * import { signBytes, verifyBytes } from "./rsa.ts";
+ * const me = await generateKeyPair();
+ * const msg = new TextEncoder().encode("x");
+ * await verifyBytes(me.publicKey, [new Uint8Array(1), msg], await signBytes(me.privateKey, msg)); // true
+ * ```
+ */
+export async function verifyBytes(
+  key: PublicKey,
+  messages: Uint8Array | readonly Uint8Array[],
+  sig: string | Uint8Array,
+): Promise<boolean> {
+  const sigBytes = typeof sig === "string" ? decodeSignature(sig) : sig;
+  if (!sigBytes || sigBytes.length !== RSA_BYTES) return false;
+  const candidates = messages instanceof Uint8Array ? [messages] : messages;
+  let pss: CryptoKey;
+  try {
+    pss = await key.pss();
+  } catch {
+    return false;
+  }
+  for (const message of candidates) {
+    for (const saltLength of PSS_SALTS_VERIFY) {
+      try {
+        const ok = await crypto.subtle.verify(
+          { name: "RSA-PSS", saltLength },
+          pss,
+          sigBytes as BufferSource,
+          message as BufferSource,
+        );
+        if (ok) return true;
+      } catch {
+        // A malformed signature for one salt is just a failed attempt.
+      }
+    }
+  }
+  return false;
+}

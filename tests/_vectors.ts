@@ -1,0 +1,44 @@
+// Loads the shared SOCP test vectors once per test file and imports their two
+// test key pairs. Order: $SOCP_VECTORS, ../shared/vectors next to the repo
+// (authoritative, may be regenerated), then the vendored copy in tests/fixtures
+// (so a clone without the shared folder still runs every case).
+
+import { importPrivateKey, type KeyPair } from "../mod.ts";
+
+// deno-lint-ignore no-explicit-any
+export type Json = any;
+
+const CANDIDATES = [
+  Deno.env.get("SOCP_VECTORS"),
+  new URL("../../shared/vectors/socp-vectors.json", import.meta.url).pathname,
+  new URL("./fixtures/socp-vectors.json", import.meta.url).pathname,
+];
+
+async function load(): Promise<{ path: string; vectors: Json }> {
+  for (const path of CANDIDATES) {
+    if (!path) continue;
+    try {
+      return { path, vectors: JSON.parse(await Deno.readTextFile(path)) };
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    }
+  }
+  throw new Error(`socp-vectors.json not found in: ${CANDIDATES.filter(Boolean).join(", ")}`);
+}
+
+const loaded = await load();
+/** Where the vectors were read from. */
+export const VECTORS_PATH: string = loaded.path;
+/** The parsed vector file. */
+export const V: Json = loaded.vectors;
+
+/** The vector key pairs A and B (TEST KEYS ONLY). */
+export const KEYS: Record<"A" | "B", KeyPair> = {
+  A: await importPrivateKey(V.keys.A.private_pkcs8_der_b64url),
+  B: await importPrivateKey(V.keys.B.private_pkcs8_der_b64url),
+};
+
+/** Hex string to bytes. */
+export function fromHex(hex: string): Uint8Array {
+  return Uint8Array.fromHex(hex);
+}
