@@ -170,8 +170,11 @@ export async function verifyPublicContentSig(
  * await verifyKeyShareContentSig(server.publicKey, fields, await keyShareContentSig(server.privateKey, fields)); // true
  * ```
  */
-export function keyShareContentSig(key: PrivateKey, fields: KeyShareSigFields): Promise<string> {
-  return signBytes(key, encoder.encode(canonicalJson(fields.shares) + fields.creatorPub));
+export async function keyShareContentSig(
+  key: PrivateKey,
+  fields: KeyShareSigFields,
+): Promise<string> {
+  return await signBytes(key, encoder.encode(canonicalJson(fields.shares) + fields.creatorPub));
 }
 
 /**

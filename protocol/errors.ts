@@ -48,12 +48,12 @@ export const STANDARD_CODES: ReadonlySet<string> = new Set([
   ErrorCode.NAME_IN_USE,
 ]);
 
-const STANDARD_FALLBACK: Record<string, ErrorCode> = {
-  AUTH_FAILED: ErrorCode.INVALID_SIG,
-  RATE_LIMITED: ErrorCode.TIMEOUT,
-  BAD_REQUEST: ErrorCode.UNKNOWN_TYPE,
-  TOO_LARGE: ErrorCode.UNKNOWN_TYPE,
-};
+const STANDARD_FALLBACK: ReadonlyMap<string, ErrorCode> = new Map([
+  [ErrorCode.AUTH_FAILED, ErrorCode.INVALID_SIG],
+  [ErrorCode.RATE_LIMITED, ErrorCode.TIMEOUT],
+  [ErrorCode.BAD_REQUEST, ErrorCode.UNKNOWN_TYPE],
+  [ErrorCode.TOO_LARGE, ErrorCode.UNKNOWN_TYPE],
+]);
 
 /**
  * Maps a project-extra code to the standard code sent to non-project clients,
@@ -67,7 +67,7 @@ const STANDARD_FALLBACK: Record<string, ErrorCode> = {
  * ```
  */
 export function toStandardCode(code: ErrorCode): ErrorCode {
-  return STANDARD_FALLBACK[code] ?? code;
+  return STANDARD_FALLBACK.get(code) ?? code;
 }
 
 /**

@@ -74,10 +74,12 @@ const TO_RULES: Readonly<Record<MessageType, ToRule>> = {
   CTRL_CLOSE: "any",
 };
 
-const DIALECT_ALIASES: Readonly<Record<string, MessageType>> = {
-  MSG_PRIVATE: "MSG_DIRECT",
-  SERVER_GOODBYE: "CTRL_CLOSE",
-};
+// A Map, not an object literal: a hostile `type` such as "constructor" must not
+// reach Object.prototype.
+const DIALECT_ALIASES: ReadonlyMap<string, MessageType> = new Map([
+  ["MSG_PRIVATE", "MSG_DIRECT"],
+  ["SERVER_GOODBYE", "CTRL_CLOSE"],
+]);
 
 const TYPE_PATTERN = /^[A-Z0-9_]{1,64}$/;
 const MAX_TO_CHARS = 256;
@@ -169,7 +171,7 @@ export function validateEnvelope(obj: Record<string, unknown>, ctx: CheckContext
   if (typeof rawType !== "string") {
     return reject(ErrorCode.BAD_REQUEST, "type must be a string", obj);
   }
-  const type = ctx.dialects ? DIALECT_ALIASES[rawType] ?? rawType : rawType;
+  const type = ctx.dialects ? DIALECT_ALIASES.get(rawType) ?? rawType : rawType;
   obj.type = type;
   if (!TYPE_PATTERN.test(type) || !isMessageType(type)) {
     return reject(ErrorCode.UNKNOWN_TYPE, `unknown type ${type.slice(0, 64)}`, obj);

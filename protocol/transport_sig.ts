@@ -27,8 +27,8 @@ const encoder = new TextEncoder();
  * await verifyPayload(server.publicKey, { server_id: "s", user_id: "u" }, sig); // true
  * ```
  */
-export function signPayload(key: PrivateKey, payload: unknown): Promise<string> {
-  return signBytes(key, encoder.encode(canonicalJson(payload)));
+export async function signPayload(key: PrivateKey, payload: unknown): Promise<string> {
+  return await signBytes(key, encoder.encode(canonicalJson(payload)));
 }
 
 /**
