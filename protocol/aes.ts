@@ -9,11 +9,35 @@
 import { decodeBase64url, encodeBase64url } from "./base64url.ts";
 import { ErrorCode, SocpError } from "./errors.ts";
 
-/** Bytes of an AES-256 key. */
+/**
+ * Bytes of an AES-256 key.
+ *
+ * @example
+ * ```ts
+ * import { AES_KEY_BYTES, generateAesKey } from "./aes.ts";
+ * generateAesKey().length === AES_KEY_BYTES; // true
+ * ```
+ */
 export const AES_KEY_BYTES = 32;
-/** IV length we send. */
+/**
+ * IV length we send.
+ *
+ * @example
+ * ```ts
+ * import { AES_IV_BYTES } from "./aes.ts";
+ * AES_IV_BYTES; // 16
+ * ```
+ */
 export const AES_IV_BYTES = 16;
-/** GCM tag length. */
+/**
+ * GCM tag length.
+ *
+ * @example
+ * ```ts
+ * import { AES_TAG_BYTES } from "./aes.ts";
+ * AES_TAG_BYTES; // 16
+ * ```
+ */
 export const AES_TAG_BYTES = 16;
 const IV_LAYOUTS = [16, 12] as const;
 

@@ -32,7 +32,15 @@ export interface Identity {
   keys: KeyPair;
 }
 
-/** Client string project clients send in USER_HELLO. */
+/**
+ * Client string project clients send in USER_HELLO.
+ *
+ * @example
+ * ```ts
+ * import { CLIENT_NAME } from "./builders.ts";
+ * CLIENT_NAME.startsWith("socp-ts/"); // true
+ * ```
+ */
 export const CLIENT_NAME = "socp-ts/1.0";
 
 /**

@@ -256,9 +256,9 @@ export function dmSigFieldsOf(
  * @example
  * ```ts
  * import { publicSigFieldsOf } from "./content_sig.ts";
- * publicSigFieldsOf({ type: "MSG_PUBLIC_CHANNEL", from: "bob", to: "public", ts: 3,
- *   payload: { ciphertext: "c", sender_pub: "k", content_sig: "s" } }).from; // "bob"
- * ```
+ * const frame = { type: "MSG_PUBLIC_CHANNEL", from: "bob", to: "public", ts: 3, payload: { ciphertext: "c" } };
+ * publicSigFieldsOf(frame).from; // "bob"
+ ```
  */
 export function publicSigFieldsOf(
   frame: Envelope<string, { ciphertext: string; sender?: string }>,

@@ -81,7 +81,15 @@ export interface ProtocolError {
   detail: string;
 }
 
-/** Maximum length of an ERROR `detail` (SOCP.md §6.5). */
+/**
+ * Maximum length of an ERROR `detail` (SOCP.md §6.5).
+ *
+ * @example
+ * ```ts
+ * import { MAX_ERROR_DETAIL, protocolError } from "./errors.ts";
+ * protocolError("BAD_REQUEST", "x".repeat(999)).detail.length === MAX_ERROR_DETAIL; // true
+ * ```
+ */
 export const MAX_ERROR_DETAIL = 200;
 
 /**

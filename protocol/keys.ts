@@ -11,9 +11,25 @@ import { sha256Hex } from "./hash.ts";
 import { ErrorCode, type ProtocolError, protocolError, SocpError } from "./errors.ts";
 import { readRsaSpki, type RsaPublicKeyFields, wrapPkcs1 } from "./_der.ts";
 
-/** Modulus size every SOCP key must have. */
+/**
+ * Modulus size every SOCP key must have.
+ *
+ * @example
+ * ```ts
+ * import { RSA_MODULUS_BITS } from "./keys.ts";
+ * RSA_MODULUS_BITS; // 4096
+ * ```
+ */
 export const RSA_MODULUS_BITS = 4096;
-/** Public exponent every SOCP key must have. */
+/**
+ * Public exponent every SOCP key must have.
+ *
+ * @example
+ * ```ts
+ * import { RSA_EXPONENT } from "./keys.ts";
+ * RSA_EXPONENT; // 65537
+ * ```
+ */
 export const RSA_EXPONENT = 65537;
 
 const PSS = { name: "RSA-PSS", hash: "SHA-256" } as const;
@@ -27,6 +43,15 @@ export type KeyFormat = "der" | "pem";
  * A validated RSA-4096 public key. `b64` is the normalised form (base64url of
  * DER SPKI) used for comparison and storage; WebCrypto handles for PSS and
  * OAEP are created on first use.
+ *
+ * @example
+ * ```ts
+ * import { exportPublicKey, generateKeyPair, parsePublicKey } from "./keys.ts";
+ * const { publicKey } = await generateKeyPair();
+ * const viaPem = parsePublicKey(exportPublicKey(publicKey, "pem"));
+ * viaPem.ok && viaPem.key.equals(publicKey); // true: same key, normalised
+ * viaPem.ok && viaPem.key.b64 === publicKey.b64; // true
+ * ```
  */
 export class PublicKey {
   /** DER SubjectPublicKeyInfo bytes. */

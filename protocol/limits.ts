@@ -112,19 +112,83 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   linkTimeoutMs: 45_000,
 });
 
-/** Largest RSA-OAEP plaintext for RSA-4096 with SHA-256 (SOCP.md §4.2). */
+/**
+ * Largest RSA-OAEP plaintext for RSA-4096 with SHA-256 (SOCP.md §4.2).
+ *
+ * @example
+ * ```ts
+ * import { OAEP_MAX_PLAINTEXT } from "./limits.ts";
+ * new TextEncoder().encode("hi").length <= OAEP_MAX_PLAINTEXT; // true
+ * ```
+ */
 export const OAEP_MAX_PLAINTEXT = 446;
-/** PSS salt length used when signing (the maximum for RSA-4096/SHA-256). */
+/**
+ * PSS salt length used when signing (the maximum for RSA-4096/SHA-256).
+ *
+ * @example
+ * ```ts
+ * import { PSS_SALT_SIGN } from "./limits.ts";
+ * PSS_SALT_SIGN; // 478
+ * ```
+ */
 export const PSS_SALT_SIGN = 478;
-/** PSS salt lengths tried when verifying, in order. */
+/**
+ * PSS salt lengths tried when verifying, in order.
+ *
+ * @example
+ * ```ts
+ * import { PSS_SALTS_VERIFY } from "./limits.ts";
+ * PSS_SALTS_VERIFY; // [478, 32]
+ * ```
+ */
 export const PSS_SALTS_VERIFY: readonly number[] = [478, 32];
-/** Bytes of an RSA-4096 signature or OAEP ciphertext. */
+/**
+ * Bytes of an RSA-4096 signature or OAEP ciphertext.
+ *
+ * @example
+ * ```ts
+ * import { RSA_BYTES } from "./limits.ts";
+ * RSA_BYTES; // 512
+ * ```
+ */
 export const RSA_BYTES = 512;
-/** Plaintext bytes per chunk in `dm` file mode. */
+/**
+ * Plaintext bytes per chunk in `dm` file mode.
+ *
+ * @example
+ * ```ts
+ * import { DM_CHUNK_BYTES } from "./limits.ts";
+ * Math.ceil(1000 / DM_CHUNK_BYTES); // 3 chunks for a 1000-byte file
+ * ```
+ */
 export const DM_CHUNK_BYTES = 446;
-/** Plaintext bytes per chunk in `public` file mode (sending). */
+/**
+ * Plaintext bytes per chunk in `public` file mode (sending).
+ *
+ * @example
+ * ```ts
+ * import { PUBLIC_CHUNK_BYTES } from "./limits.ts";
+ * Math.ceil(100_000 / PUBLIC_CHUNK_BYTES); // 7 chunks
+ * ```
+ */
 export const PUBLIC_CHUNK_BYTES = 16_384;
-/** Largest accepted plaintext chunk in `public` file mode. */
+/**
+ * Largest accepted plaintext chunk in `public` file mode.
+ *
+ * @example
+ * ```ts
+ * import { MAX_PUBLIC_CHUNK_BYTES } from "./limits.ts";
+ * MAX_PUBLIC_CHUNK_BYTES; // 65536
+ * ```
+ */
 export const MAX_PUBLIC_CHUNK_BYTES = 65_536;
-/** Largest plaintext chunk in fast (AES-GCM) file mode. */
+/**
+ * Largest plaintext chunk in fast (AES-GCM) file mode.
+ *
+ * @example
+ * ```ts
+ * import { MAX_FAST_CHUNK_BYTES } from "./limits.ts";
+ * MAX_FAST_CHUNK_BYTES; // 262144
+ * ```
+ */
 export const MAX_FAST_CHUNK_BYTES = 262_144;

@@ -184,7 +184,15 @@ const listEntry = anyOf(
   id,
 );
 
-/** The payload validator of each message type. */
+/**
+ * The payload validator of each message type.
+ *
+ * @example
+ * ```ts
+ * import { PAYLOAD_CHECKS } from "./payloads.ts";
+ * PAYLOAD_CHECKS.FILE_END({ file_id: 1 }, "payload", { dialects: false })?.code; // "BAD_REQUEST"
+ * ```
+ */
 export const PAYLOAD_CHECKS: Readonly<Record<MessageType, Check>> = {
   SERVER_HELLO_JOIN: serverAddress,
   SERVER_WELCOME: obj({ assigned_id: id }, {

@@ -312,6 +312,12 @@ export type Frame = { [T in MessageType]: FrameOf<T> }[MessageType];
 /**
  * Types that only a server originates: a frame of these types without `sig`
  * is rejected with INVALID_SIG (SOCP.md §5.1).
+ *
+ * @example
+ * ```ts
+ * import { SERVER_SIGNED_TYPES } from "./types.ts";
+ * SERVER_SIGNED_TYPES.has("USER_ADVERTISE"); // true
+ * ```
  */
 export const SERVER_SIGNED_TYPES: ReadonlySet<MessageType> = new Set<MessageType>([
   "SERVER_WELCOME",
@@ -326,7 +332,15 @@ export const SERVER_SIGNED_TYPES: ReadonlySet<MessageType> = new Set<MessageType
   "ERROR",
 ]);
 
-/** Types allowed as the first frame on a new connection (SOCP.md §6.6). */
+/**
+ * Types allowed as the first frame on a new connection (SOCP.md §6.6).
+ *
+ * @example
+ * ```ts
+ * import { FIRST_FRAME_TYPES } from "./types.ts";
+ * FIRST_FRAME_TYPES.has("LIST_REQUEST"); // false
+ * ```
+ */
 export const FIRST_FRAME_TYPES: ReadonlySet<MessageType> = new Set<MessageType>([
   "USER_HELLO",
   "SERVER_HELLO_JOIN",
