@@ -103,9 +103,12 @@ function checkTo(rule: ToRule, to: string, ctx: CheckContext): boolean {
   }
 }
 
-function utf8Length(text: string, atLeast: number): number {
-  // Every UTF-16 unit is at most 3 UTF-8 bytes, so short texts skip the encode.
-  return text.length * 3 <= atLeast ? text.length : new TextEncoder().encode(text).length;
+/** Whether the UTF-8 encoding of `text` exceeds `max` bytes, encoding only when it must. */
+function exceedsBytes(text: string, max: number): boolean {
+  // A UTF-16 unit is 1 to 3 UTF-8 bytes, so the length alone often decides.
+  if (text.length > max) return true;
+  if (text.length * 3 <= max) return false;
+  return new TextEncoder().encode(text).length > max;
 }
 
 function reject(
@@ -138,7 +141,7 @@ export function parseFrame(text: string, options: ParseOptions = {}): ParseResul
   const ctx: CheckContext = { dialects: options.dialects ?? false };
   const maxBytes = options.maxFrameBytes ?? DEFAULT_LIMITS.maxFrameBytes;
   if (typeof text !== "string") return reject(ErrorCode.BAD_REQUEST, "frame is not text");
-  if (utf8Length(text, maxBytes) > maxBytes) {
+  if (exceedsBytes(text, maxBytes)) {
     return reject(ErrorCode.TOO_LARGE, `frame exceeds ${maxBytes} bytes`);
   }
   let value: unknown;
@@ -204,7 +207,7 @@ export function validateEnvelope(obj: Record<string, unknown>, ctx: CheckContext
   }
 
   const err = validatePayload(type, payload, ctx);
-  if (err) return { ...reject(err.code, err.detail, obj), error: err };
+  if (err) return reject(err.code, err.detail, obj);
   return { ok: true, frame: obj as unknown as Frame };
 }
 
