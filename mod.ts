@@ -92,6 +92,7 @@ export {
 export * from "./protocol/types.ts";
 export { PAYLOAD_CHECKS, validatePayload } from "./protocol/payloads.ts";
 export {
+  type FrameAcceptance,
   type FrameRejection,
   parseFrame,
   type ParseOptions,

@@ -40,8 +40,20 @@ export interface FrameRejection {
   from?: string;
 }
 
+/** An accepted frame. */
+export interface FrameAcceptance {
+  ok: true;
+  frame: Frame;
+  /**
+   * Whether parsing normalised the frame (an alias renamed, an empty `sig`
+   * removed, a bare envelope completed), so its wire text must not be
+   * forwarded as is.
+   */
+  rewritten: boolean;
+}
+
 /** Result of {@linkcode parseFrame}. */
-export type ParseResult = { ok: true; frame: Frame } | FrameRejection;
+export type ParseResult = FrameAcceptance | FrameRejection;
 
 /** How `to` is checked for each type. */
 type ToRule = "id" | "any" | "broadcast" | "public" | "join";
@@ -175,11 +187,12 @@ export function validateEnvelope(obj: Record<string, unknown>, ctx: CheckContext
     return reject(ErrorCode.BAD_REQUEST, "type must be a string", obj);
   }
   const type = ctx.dialects ? DIALECT_ALIASES.get(rawType) ?? rawType : rawType;
+  let rewritten = type !== rawType;
   obj.type = type;
   if (!TYPE_PATTERN.test(type) || !isMessageType(type)) {
     return reject(ErrorCode.UNKNOWN_TYPE, `unknown type ${type.slice(0, 64)}`, obj);
   }
-  if (ctx.dialects && type === "CTRL_CLOSE") fillBareEnvelope(obj);
+  if (ctx.dialects && type === "CTRL_CLOSE") rewritten = fillBareEnvelope(obj) || rewritten;
 
   for (const field of ["from", "to", "ts", "payload"]) {
     if (!Object.hasOwn(obj, field)) {
@@ -197,7 +210,10 @@ export function validateEnvelope(obj: Record<string, unknown>, ctx: CheckContext
   }
   if (!isRecord(payload)) return reject(ErrorCode.BAD_REQUEST, "payload must be an object", obj);
 
-  if (obj.sig === null || obj.sig === "") delete obj.sig;
+  if (obj.sig === null || obj.sig === "") {
+    delete obj.sig;
+    rewritten = true;
+  }
   if (obj.sig === undefined) {
     if (SERVER_SIGNED_TYPES.has(type)) {
       return reject(ErrorCode.INVALID_SIG, `${type} must be signed`, obj);
@@ -208,14 +224,17 @@ export function validateEnvelope(obj: Record<string, unknown>, ctx: CheckContext
 
   const err = validatePayload(type, payload, ctx);
   if (err) return reject(err.code, err.detail, obj);
-  return { ok: true, frame: obj as unknown as Frame };
+  return { ok: true, frame: obj as unknown as Frame, rewritten };
 }
 
 // Dialects send CTRL_CLOSE without an envelope; complete it so the typed frame
 // is whole. The placeholder sender is a valid dialect id and is never routed.
-function fillBareEnvelope(obj: Record<string, unknown>): void {
+function fillBareEnvelope(obj: Record<string, unknown>): boolean {
+  const bare = obj.from === undefined || obj.to === undefined || obj.ts === undefined ||
+    obj.payload === undefined;
   obj.from ??= "unknown";
   obj.to ??= "*";
   obj.ts ??= 0;
   obj.payload ??= {};
+  return bare;
 }

@@ -271,6 +271,21 @@ Deno.test("dialect mode: free-name ids, MSG_PRIVATE, SERVER_GOODBYE and bare CTR
   assert.equal(expectOk('{"type":"CTRL_CLOSE"}', { dialects: true }).type, "CTRL_CLOSE");
 });
 
+Deno.test("parseFrame reports when it normalised a frame, so its text is not forwarded as is", () => {
+  const plain = parseFrame(JSON.stringify(SAMPLES.USER_REMOVE));
+  assert.ok(plain.ok && !plain.rewritten);
+  const emptySig = parseFrame(JSON.stringify({ ...clone("USER_HELLO"), sig: "" }));
+  assert.ok(emptySig.ok && emptySig.rewritten);
+  const alias = parseFrame(JSON.stringify({ ...clone("MSG_DIRECT"), type: "MSG_PRIVATE" }), {
+    dialects: true,
+  });
+  assert.ok(alias.ok && alias.rewritten);
+  const bare = parseFrame('{"type":"CTRL_CLOSE"}', { dialects: true });
+  assert.ok(bare.ok && bare.rewritten);
+  const full = parseFrame(JSON.stringify(SAMPLES.CTRL_CLOSE), { dialects: true });
+  assert.ok(full.ok && !full.rewritten);
+});
+
 Deno.test("a rejection reports the frame's type and sender when it could read them", () => {
   const bad = clone("MSG_DIRECT");
   delete bad.payload.content_sig;

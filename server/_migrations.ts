@@ -1,0 +1,46 @@
+// Numbered schema migrations. Migration N brings the schema from version N-1
+// to N (tracked in PRAGMA user_version). Never edit a shipped migration: add
+// a new one. None of them may drop or clear data.
+
+export const MIGRATIONS: readonly string[] = [
+  // 1: the spec tables (SOCP.md §10.5), the project's `servers` and `settings`.
+  `
+  CREATE TABLE IF NOT EXISTS users (
+    user_id TEXT PRIMARY KEY,
+    pubkey TEXT NOT NULL,
+    privkey_store TEXT NOT NULL DEFAULT '',
+    pake_password TEXT NOT NULL DEFAULT '',
+    meta TEXT,
+    version INTEGER NOT NULL DEFAULT 1
+  );
+  CREATE TABLE IF NOT EXISTS groups (
+    group_id TEXT PRIMARY KEY,
+    creator_id TEXT NOT NULL,
+    created_at INTEGER,
+    meta TEXT,
+    version INTEGER NOT NULL,
+    key_creator TEXT
+  );
+  CREATE TABLE IF NOT EXISTS group_members (
+    group_id TEXT NOT NULL,
+    member_id TEXT NOT NULL,
+    role TEXT,
+    wrapped_key TEXT NOT NULL,
+    added_at INTEGER,
+    PRIMARY KEY (group_id, member_id)
+  );
+  CREATE TABLE IF NOT EXISTS servers (
+    server_id TEXT PRIMARY KEY,
+    pubkey TEXT NOT NULL,
+    host TEXT,
+    port INTEGER,
+    source TEXT,
+    first_seen INTEGER,
+    last_seen INTEGER
+  );
+  CREATE TABLE IF NOT EXISTS settings (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  );
+  `,
+];

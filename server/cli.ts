@@ -1,0 +1,100 @@
+/**
+ * The command-line entry shared by `socp-server` and `socp-introducer`:
+ * configuration from flags and `SOCP_*` variables, the files they name,
+ * startup, and graceful shutdown on SIGINT/SIGTERM.
+ *
+ * @module
+ */
+
+import { ENV_NAMES, parseBootstrapFile, parseConfig, type Role } from "./config.ts";
+import { writeFileAtomic } from "./identity.ts";
+import { type NodeStartOptions, SocpNode } from "./node.ts";
+
+function readEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const name of ENV_NAMES) {
+    const value = Deno.env.get(name);
+    if (value !== undefined) env[name] = value;
+  }
+  return env;
+}
+
+async function readFile(path: string, what: string): Promise<string> {
+  try {
+    return await Deno.readTextFile(path);
+  } catch (e) {
+    throw new Error(`cannot read ${what} ${path}: ${(e as Error).message}`);
+  }
+}
+
+/**
+ * Runs a node of `role` until SIGINT or SIGTERM. Exits 2 on bad
+ * configuration, 1 if startup fails.
+ *
+ * @example
+ * ```ts
+ * import { runCli } from "./cli.ts";
+ * // await runCli("server", Deno.args);
+ * ```
+ */
+export async function runCli(role: Role, args: string[]): Promise<void> {
+  const parsed = parseConfig(role, args, readEnv());
+  if (!parsed.ok) {
+    if ("help" in parsed) {
+      console.log(parsed.help);
+      Deno.exit(0);
+    }
+    console.error(`socp-${role}: ${parsed.error}`);
+    Deno.exit(2);
+  }
+  const config = parsed.config;
+  let node: SocpNode;
+  try {
+    const options: NodeStartOptions = { bootstrap: [...config.introducers] };
+    if (config.tlsCert && config.tlsKey) {
+      options.tls = {
+        cert: await readFile(config.tlsCert, "--tls-cert"),
+        key: await readFile(config.tlsKey, "--tls-key"),
+      };
+    }
+    if (config.caFile) options.caCerts = [await readFile(config.caFile, "--ca")];
+    if (config.introducersFile) {
+      options.bootstrap!.push(
+        ...parseBootstrapFile(await readFile(config.introducersFile, "--introducers")),
+      );
+    }
+    node = await SocpNode.start(config, options);
+  } catch (e) {
+    console.error(`socp-${role}: ${(e as Error).message}`);
+    Deno.exit(1);
+  }
+  if (role === "introducer") await publishBootstrapEntry(node);
+
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    await node.stop();
+    Deno.exit(0);
+  };
+  Deno.addSignalListener("SIGINT", stop);
+  Deno.addSignalListener("SIGTERM", stop);
+}
+
+/** Prints the introducer's key and writes `bootstrap.json`, ready for servers' `--introducers`. */
+async function publishBootstrapEntry(node: SocpNode): Promise<void> {
+  const { state, config } = node.ctx;
+  const entry = {
+    host: state.address.host,
+    port: state.address.port,
+    pubkey: state.self.keys.publicKey.b64,
+  };
+  const path = `${config.dataDir}/bootstrap.json`;
+  await writeFileAtomic(
+    path,
+    JSON.stringify({ bootstrap_servers: [entry] }, null, 2) + "\n",
+    0o644,
+  );
+  console.log(`introducer public key: ${entry.pubkey}`);
+  console.log(`bootstrap entry written to ${path} (use it with socp-server --introducers ${path})`);
+}

@@ -1,0 +1,359 @@
+/**
+ * Command-line and environment configuration of `socp-server` and
+ * `socp-introducer`. Every flag `--some-flag` falls back to the environment
+ * variable `SOCP_SOME_FLAG`. Parsing is pure: files named by flags are read
+ * by the caller.
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { DEFAULT_LIMITS, type Limits } from "../protocol/limits.ts";
+import type { LogFormat, LogLevel } from "./log.ts";
+
+/** Which role a node plays. */
+export type Role = "server" | "introducer";
+
+/** One bootstrap introducer: where to dial and, ideally, its pinned key. */
+export interface BootstrapEntry {
+  host: string;
+  port: number;
+  /** The introducer's key (any accepted form); absent means unpinned. */
+  pubkey?: string;
+}
+
+/** A node's full configuration. */
+export interface NodeConfig {
+  role: Role;
+  host: string;
+  port: number;
+  /** Host peers dial to reach this node. */
+  publicHost: string;
+  dataDir: string;
+  /** Introducers given with `--introducer`. */
+  introducers: BootstrapEntry[];
+  /** A bootstrap file (`{"bootstrap_servers":[…]}`), read by the caller. */
+  introducersFile?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  /** CA certificate file trusted when dialling peers. */
+  caFile?: string;
+  /** Plain ws:// instead of wss:// (tests and local experiments only). */
+  insecurePlain: boolean;
+  logLevel: LogLevel;
+  logFormat: LogFormat;
+  /** Accept a bootstrap introducer whose key the list does not give. */
+  allowUnpinnedIntroducer: boolean;
+  /** Refuse links from servers whose key is not already pinned. */
+  requireKnownServers: boolean;
+  /** Answer SERVER_HELLO_JOIN (always true for the introducer). */
+  acceptJoins: boolean;
+  /** Accept user connections (false for the introducer). */
+  hostsUsers: boolean;
+  /** Limits, including the heartbeat interval and link timeout. */
+  limits: Limits;
+}
+
+/** Result of {@linkcode parseConfig}. */
+export type ConfigResult =
+  | { ok: true; config: NodeConfig }
+  | { ok: false; error: string }
+  | { ok: false; help: string };
+
+interface FlagSpec {
+  type: "string" | "boolean";
+  multiple?: boolean;
+  help: string;
+  arg?: string;
+  roles?: Role[];
+}
+
+const FLAGS: Record<string, FlagSpec> = {
+  "host": { type: "string", arg: "ADDR", help: "address to listen on (default 127.0.0.1)" },
+  "port": {
+    type: "string",
+    arg: "N",
+    help: "port to listen on; 0 picks a free one (default 8443, introducer 8765)",
+  },
+  "public-host": {
+    type: "string",
+    arg: "HOST",
+    help: "host peers dial to reach this node (default: --host)",
+  },
+  "data": {
+    type: "string",
+    arg: "DIR",
+    help: "data directory: identity key and SQLite database (default .socp/<role>)",
+  },
+  "introducer": {
+    type: "string",
+    multiple: true,
+    arg: "URL",
+    help: "bootstrap introducer, wss://host:port[/ws][?pubkey=KEY]; repeatable, tried in order",
+  },
+  "introducers": {
+    type: "string",
+    arg: "FILE",
+    help: 'bootstrap file {"bootstrap_servers":[{host,port,pubkey}]}',
+  },
+  "tls-cert": { type: "string", arg: "FILE", help: "TLS certificate (PEM) for wss://" },
+  "tls-key": { type: "string", arg: "FILE", help: "TLS private key (PEM) for wss://" },
+  "ca": {
+    type: "string",
+    arg: "FILE",
+    help: "CA certificate(s) (PEM) trusted when dialling peers",
+  },
+  "insecure-plain": {
+    type: "boolean",
+    help: "serve and dial plain ws:// (tests only; never a fallback)",
+  },
+  "heartbeat-ms": {
+    type: "string",
+    arg: "MS",
+    help: "HEARTBEAT interval on server links (default 15000)",
+  },
+  "timeout-ms": {
+    type: "string",
+    arg: "MS",
+    help: "silence after which a server link is dead (default 45000)",
+  },
+  "max-frame-bytes": { type: "string", arg: "N", help: "largest inbound frame (default 8388608)" },
+  "first-frame-timeout-ms": {
+    type: "string",
+    arg: "MS",
+    help: "time to send a first frame (default 10000)",
+  },
+  "log-level": { type: "string", arg: "LEVEL", help: "debug | info | warn | error (default info)" },
+  "log-format": { type: "string", arg: "FMT", help: "json | text (default text)" },
+  "allow-unpinned-introducer": {
+    type: "boolean",
+    help: "accept an introducer whose key the bootstrap list lacks (development)",
+  },
+  "require-known-servers": {
+    type: "boolean",
+    help: "refuse links from servers whose key is not pinned yet",
+  },
+  "accept-joins": {
+    type: "boolean",
+    help: "also act as an introducer (answer SERVER_HELLO_JOIN)",
+    roles: ["server"],
+  },
+  "help": { type: "boolean", help: "show this help" },
+};
+
+function envName(flag: string): string {
+  return "SOCP_" + flag.toUpperCase().replaceAll("-", "_");
+}
+
+/**
+ * Every environment variable the roles read (for `--allow-env=…`).
+ *
+ * @example
+ * ```ts
+ * import { ENV_NAMES } from "./config.ts";
+ * ENV_NAMES.includes("SOCP_PORT"); // true
+ * ```
+ */
+export const ENV_NAMES: readonly string[] = Object.keys(FLAGS).filter((f) => f !== "help").map(
+  envName,
+);
+
+/**
+ * The `--help` text of a role.
+ *
+ * @example
+ * ```ts
+ * import { helpText } from "./config.ts";
+ * helpText("server").includes("--introducer"); // true
+ * ```
+ */
+export function helpText(role: Role): string {
+  const name = role === "server" ? "socp-server" : "socp-introducer";
+  const lines = Object.entries(FLAGS)
+    .filter(([, spec]) => !spec.roles || spec.roles.includes(role))
+    .map(([flag, spec]) => {
+      const left = `  --${flag}${spec.arg ? ` ${spec.arg}` : ""}`;
+      const env = flag === "help" ? "" : `  [${envName(flag)}]`;
+      return `${left.padEnd(34)}${spec.help}${env}`;
+    });
+  const what = role === "server"
+    ? "Hosts users, links to every other server, gossips presence and routes end-to-end encrypted traffic."
+    : "Bootstraps servers into the mesh: answers SERVER_HELLO_JOIN and hosts no users.";
+  return `${name}: SOCP v1.3 ${role}. ${what}\n\nUsage: ${name} [options]\n\nOptions (environment fallback in brackets):\n${
+    lines.join("\n")
+  }\n`;
+}
+
+/**
+ * Parses one `--introducer` value: `wss://host:port[/path][?pubkey=KEY]`,
+ * `ws://…`, or bare `host:port`.
+ *
+ * @example
+ * ```ts
+ * import { parseIntroducerUrl } from "./config.ts";
+ * parseIntroducerUrl("wss://127.0.0.1:8765/ws?pubkey=MIIC")?.port; // 8765
+ * ```
+ */
+export function parseIntroducerUrl(text: string): BootstrapEntry | null {
+  let url: URL;
+  try {
+    url = new URL(/^wss?:\/\//.test(text) ? text : `wss://${text}`);
+  } catch {
+    return null;
+  }
+  const port = Number(url.port || (url.protocol === "ws:" ? 80 : 443));
+  if (!url.hostname || !Number.isInteger(port) || port < 1 || port > 65535) return null;
+  const host = url.hostname.replace(/^\[(.*)\]$/, "$1");
+  const pubkey = url.searchParams.get("pubkey") ?? undefined;
+  return pubkey ? { host, port, pubkey } : { host, port };
+}
+
+/**
+ * Reads the entries of a bootstrap file's JSON text (the seeds' format).
+ *
+ * @example
+ * ```ts
+ * import { parseBootstrapFile } from "./config.ts";
+ * parseBootstrapFile('{"bootstrap_servers":[{"host":"h","port":1,"pubkey":"k"}]}').length; // 1
+ * ```
+ */
+export function parseBootstrapFile(text: string): BootstrapEntry[] {
+  const data = JSON.parse(text);
+  const list = data?.bootstrap_servers;
+  if (!Array.isArray(list)) throw new Error("bootstrap file needs a bootstrap_servers array");
+  return list.map((e: unknown, i: number) => {
+    const entry = e as Record<string, unknown>;
+    const port = Number(entry?.port);
+    if (typeof entry?.host !== "string" || !Number.isInteger(port) || port < 1 || port > 65535) {
+      throw new Error(`bootstrap_servers[${i}] needs host and port`);
+    }
+    return typeof entry.pubkey === "string" && entry.pubkey
+      ? { host: entry.host, port, pubkey: entry.pubkey }
+      : { host: entry.host, port };
+  });
+}
+
+function toInt(
+  name: string,
+  value: string | undefined,
+  fallback: number,
+  min = 0,
+): number | string {
+  if (value === undefined || value === "") return fallback;
+  const n = Number(value);
+  return Number.isSafeInteger(n) && n >= min ? n : `--${name} must be an integer >= ${min}`;
+}
+
+/**
+ * Parses command-line arguments with environment fallbacks.
+ *
+ * @example
+ * ```ts
+ * import { parseConfig } from "./config.ts";
+ * const r = parseConfig("server", ["--port", "0", "--insecure-plain"], {});
+ * r.ok && r.config.port; // 0
+ * ```
+ */
+export function parseConfig(role: Role, args: string[], env: Record<string, string>): ConfigResult {
+  const options = Object.fromEntries(
+    Object.entries(FLAGS)
+      .filter(([, spec]) => !spec.roles || spec.roles.includes(role))
+      .map(([flag, spec]) => [flag, { type: spec.type, multiple: spec.multiple ?? false }]),
+  );
+  let values: Record<string, string | boolean | (string | boolean)[] | undefined>;
+  try {
+    values = parseArgs({ args, options, strict: true, allowPositionals: false }).values;
+  } catch (e) {
+    return { ok: false, error: `${(e as Error).message}\nTry --help.` };
+  }
+  if (values.help) return { ok: false, help: helpText(role) };
+
+  const str = (flag: string): string | undefined =>
+    (values[flag] as string | undefined) ?? env[envName(flag)];
+  const bool = (flag: string): boolean => {
+    if (values[flag] !== undefined) return values[flag] === true;
+    return ["1", "true", "yes"].includes((env[envName(flag)] ?? "").toLowerCase());
+  };
+
+  const introducerTexts = (values.introducer as string[] | undefined) ??
+    (env.SOCP_INTRODUCER
+      ? env.SOCP_INTRODUCER.split(",").map((s) => s.trim()).filter(Boolean)
+      : []);
+  const introducers: BootstrapEntry[] = [];
+  for (const text of introducerTexts) {
+    const entry = parseIntroducerUrl(text);
+    if (!entry) return { ok: false, error: `--introducer: cannot read ${JSON.stringify(text)}` };
+    introducers.push(entry);
+  }
+
+  const numbers = {
+    port: toInt("port", str("port"), role === "server" ? 8443 : 8765),
+    heartbeatMs: toInt("heartbeat-ms", str("heartbeat-ms"), DEFAULT_LIMITS.heartbeatMs, 10),
+    timeoutMs: toInt("timeout-ms", str("timeout-ms"), DEFAULT_LIMITS.linkTimeoutMs, 10),
+    maxFrameBytes: toInt(
+      "max-frame-bytes",
+      str("max-frame-bytes"),
+      DEFAULT_LIMITS.maxFrameBytes,
+      1024,
+    ),
+    firstFrameTimeoutMs: toInt(
+      "first-frame-timeout-ms",
+      str("first-frame-timeout-ms"),
+      DEFAULT_LIMITS.firstFrameTimeoutMs,
+      10,
+    ),
+  };
+  for (const value of Object.values(numbers)) {
+    if (typeof value === "string") return { ok: false, error: value };
+  }
+  const n = numbers as Record<keyof typeof numbers, number>;
+  if (n.port > 65535) return { ok: false, error: "--port must be at most 65535" };
+
+  const logLevel = (str("log-level") ?? "info") as LogLevel;
+  if (!["debug", "info", "warn", "error"].includes(logLevel)) {
+    return { ok: false, error: "--log-level: debug|info|warn|error" };
+  }
+  const logFormat = (str("log-format") ?? "text") as LogFormat;
+  if (!["json", "text"].includes(logFormat)) return { ok: false, error: "--log-format: json|text" };
+
+  const insecurePlain = bool("insecure-plain");
+  const tlsCert = str("tls-cert");
+  const tlsKey = str("tls-key");
+  if (!insecurePlain && (!tlsCert || !tlsKey)) {
+    return {
+      ok: false,
+      error:
+        "wss needs --tls-cert and --tls-key (or pass --insecure-plain for plain ws:// in tests)",
+    };
+  }
+  const host = str("host") ?? "127.0.0.1";
+  return {
+    ok: true,
+    config: {
+      role,
+      host,
+      port: n.port,
+      publicHost: str("public-host") ?? (host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host),
+      dataDir: str("data") ?? `.socp/${role}`,
+      introducers,
+      introducersFile: str("introducers"),
+      tlsCert: insecurePlain ? undefined : tlsCert,
+      tlsKey: insecurePlain ? undefined : tlsKey,
+      caFile: str("ca"),
+      insecurePlain,
+      logLevel,
+      logFormat,
+      allowUnpinnedIntroducer: bool("allow-unpinned-introducer"),
+      requireKnownServers: bool("require-known-servers"),
+      acceptJoins: role === "introducer" || bool("accept-joins"),
+      hostsUsers: role === "server",
+      limits: {
+        ...DEFAULT_LIMITS,
+        maxFrameBytes: n.maxFrameBytes,
+        firstFrameTimeoutMs: n.firstFrameTimeoutMs,
+        heartbeatMs: n.heartbeatMs,
+        linkTimeoutMs: n.timeoutMs,
+      },
+    },
+  };
+}

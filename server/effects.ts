@@ -1,0 +1,83 @@
+/**
+ * What handlers ask the edge to do. Handlers read and update in-memory state
+ * and return effects; the node applies them: network sends, errors, closes,
+ * link binding and dialling, and persistence in one transaction per handler.
+ *
+ * @module
+ */
+
+import type { ErrorCode } from "../protocol/errors.ts";
+import type { Frame } from "../protocol/types.ts";
+import type { Link } from "./link.ts";
+import type { Store } from "./store.ts";
+
+/** One requested action. */
+export type Effect =
+  /** Send a frame; a string is sent as is (forwarding unchanged). */
+  | { kind: "send"; link: Link; frame: Frame | string }
+  /** Send a signed ERROR (rate-limited per link) addressed to `to` (default: the link peer), then optionally close. */
+  | { kind: "error"; link: Link; code: ErrorCode; detail: string; close?: boolean; to?: string }
+  /** Close a link. */
+  | { kind: "close"; link: Link; code: number; reason: string }
+  /** Write to the database; every persist effect of one handler shares a transaction. */
+  | { kind: "persist"; write: (store: Store) => void }
+  /** Bind a link to a peer server (de-duplication and link sync follow). */
+  | { kind: "bind"; link: Link; peerId: string }
+  /** Make sure a link to a known server exists or is being dialled; `now` skips the lower-id wait. */
+  | { kind: "dial"; serverId: string; now?: boolean };
+
+/**
+ * A send effect.
+ *
+ * @example
+ * ```ts
+ * import { send } from "./effects.ts";
+ * import { Link } from "./link.ts";
+ * const link = new Link({ socket: {} as WebSocket, remote: "x", dialledByUs: false, now: 0 });
+ * send(link, "{}").kind; // "send"
+ * ```
+ */
+export function send(link: Link, frame: Frame | string): Effect {
+  return { kind: "send", link, frame };
+}
+
+/**
+ * Send effects of one frame to many links.
+ *
+ * @example
+ * ```ts
+ * import { sendAll } from "./effects.ts";
+ * sendAll([], "{}").length; // 0
+ * ```
+ */
+export function sendAll(links: Iterable<Link>, frame: Frame | string): Effect[] {
+  return [...links].map((link) => send(link, frame));
+}
+
+/**
+ * An error effect.
+ *
+ * @example
+ * ```ts
+ * import { error } from "./effects.ts";
+ * import { Link } from "./link.ts";
+ * const link = new Link({ socket: {} as WebSocket, remote: "x", dialledByUs: false, now: 0 });
+ * error(link, "UNKNOWN_TYPE", "not here").kind; // "error"
+ * ```
+ */
+export function error(link: Link, code: ErrorCode, detail: string, close = false): Effect {
+  return { kind: "error", link, code, detail, close };
+}
+
+/**
+ * A persist effect.
+ *
+ * @example
+ * ```ts
+ * import { persist } from "./effects.ts";
+ * persist((store) => store.setSetting("k", "v")).kind; // "persist"
+ * ```
+ */
+export function persist(write: (store: Store) => void): Effect {
+  return { kind: "persist", write };
+}

@@ -1,0 +1,257 @@
+/**
+ * Handlers of server ↔ server frames (SOCP.md §6.1, §9): link opening,
+ * announcements, presence gossip, DM delivery between servers, heartbeats.
+ *
+ * @module
+ */
+
+import { buildUserDeliver } from "../../protocol/builders.ts";
+import { ErrorCode } from "../../protocol/errors.ts";
+import type {
+  FrameOf,
+  ServerAddressPayload,
+  ServerDeliverDmPayload,
+} from "../../protocol/types.ts";
+import {
+  type NodeContext,
+  pinnedSigner,
+  rejection,
+  type Route,
+  type Signers,
+  validatedKey,
+} from "../context.ts";
+import { type Effect, error, persist, send, sendAll } from "../effects.ts";
+import type { Link } from "../link.ts";
+import { LOCAL } from "../state.ts";
+
+type HelloFrame = FrameOf<"SERVER_HELLO_LINK"> | FrameOf<"SERVER_ANNOUNCE">;
+
+/** Records a server's address and pins its key on first use; returns the persist effect. */
+function learnServer(
+  ctx: NodeContext,
+  serverId: string,
+  payload: ServerAddressPayload,
+  source: "announce" | "link",
+): Effect {
+  const key = validatedKey(payload.pubkey);
+  if (!ctx.state.pins.has(serverId)) ctx.state.pins.set(serverId, key);
+  ctx.state.serverAddrs.set(serverId, { host: payload.host, port: payload.port });
+  const now = ctx.now();
+  return persist((store) =>
+    store.pinServer({
+      server_id: serverId,
+      pubkey: key.b64,
+      host: payload.host,
+      port: payload.port,
+      source,
+    }, now)
+  );
+}
+
+/**
+ * The first frame of an inbound server link: SERVER_HELLO_LINK, or
+ * SERVER_ANNOUNCE from dialects that open links with it. Verified under
+ * `payload.pubkey`, which must match any existing pin.
+ */
+export const serverHelloRoute: Route<"SERVER_HELLO_LINK" | "SERVER_ANNOUNCE"> = {
+  signers: (_ctx, frame) => [validatedKey(frame.payload.pubkey)],
+  handle(ctx, frame: HelloFrame, link) {
+    const { state, config } = ctx;
+    const key = validatedKey(frame.payload.pubkey);
+    if (frame.from === state.self.id) {
+      return [error(link, ErrorCode.BAD_REQUEST, "a server cannot link to itself", true)];
+    }
+    const pin = state.pins.get(frame.from);
+    if (pin && !pin.equals(key)) {
+      ctx.log.warn("refused link: key differs from the pinned key", { server: frame.from });
+      return [
+        error(link, ErrorCode.BAD_KEY, "key conflicts with the pinned key of this server", true),
+      ];
+    }
+    if (!pin && config.requireKnownServers) {
+      return [error(link, ErrorCode.BAD_KEY, "unknown server (require-known-servers)", true)];
+    }
+    return [learnServer(ctx, frame.from, frame.payload, "link"), {
+      kind: "bind",
+      link,
+      peerId: frame.from,
+    }];
+  },
+};
+
+/** A later SERVER_HELLO_LINK on a bound link changes nothing but the address. */
+const laterHelloRoute: Route<"SERVER_HELLO_LINK"> = {
+  signers: (ctx, frame, link) =>
+    frame.from === link.peerId
+      ? pinnedSigner(ctx, frame.from)
+      : rejection(ErrorCode.BAD_REQUEST, "hello from another server", { silent: true }),
+  handle: (ctx, frame) => {
+    ctx.state.serverAddrs.set(frame.from, { host: frame.payload.host, port: frame.payload.port });
+    return [];
+  },
+  noDedup: true,
+};
+
+/** SERVER_ANNOUNCE on a bound link: learn the address, forward broadcasts, link up. */
+const announceRoute: Route<"SERVER_ANNOUNCE"> = {
+  signers(ctx, frame): Signers {
+    const pin = ctx.state.pins.get(frame.from);
+    if (pin) return [pin];
+    if (ctx.config.requireKnownServers) {
+      return rejection(ErrorCode.BAD_KEY, "unknown server (require-known-servers)");
+    }
+    return [validatedKey(frame.payload.pubkey)]; // pin on first use
+  },
+  handle(ctx, frame, link, raw) {
+    const { state } = ctx;
+    if (frame.from === state.self.id) return [];
+    const pin = state.pins.get(frame.from);
+    if (pin && !pin.equals(validatedKey(frame.payload.pubkey))) {
+      return [error(link, ErrorCode.BAD_KEY, "announced key conflicts with the pinned key")];
+    }
+    const effects: Effect[] = [learnServer(ctx, frame.from, frame.payload, "announce")];
+    if (frame.to === "*") {
+      effects.push(...sendAll(state.serverLinksExcept(link, state.links.get(frame.from)), raw));
+    }
+    if (!state.links.has(frame.from)) effects.push({ kind: "dial", serverId: frame.from });
+    return effects;
+  },
+};
+
+/** USER_ADVERTISE and USER_REMOVE must come from the server they name. */
+function presenceSigner(
+  ctx: NodeContext,
+  frame: FrameOf<"USER_ADVERTISE"> | FrameOf<"USER_REMOVE">,
+): Signers {
+  if (frame.payload.server_id !== frame.from) {
+    return rejection(ErrorCode.BAD_REQUEST, "payload.server_id must equal from");
+  }
+  return pinnedSigner(ctx, frame.from);
+}
+
+/** Forward to other servers (never back, never to the origin) and relay to local clients. */
+function gossip(ctx: NodeContext, frame: { from: string }, link: Link, raw: string): Effect[] {
+  const { state } = ctx;
+  return [
+    ...sendAll(state.serverLinksExcept(link, state.links.get(frame.from)), raw),
+    ...sendAll(state.localUserLinks(), raw),
+  ];
+}
+
+const advertiseRoute: Route<"USER_ADVERTISE"> = {
+  signers: presenceSigner,
+  handle(ctx, frame, link, raw) {
+    const { state } = ctx;
+    const { user_id: userId, server_id: serverId, meta = {} } = frame.payload;
+    if (serverId === state.self.id || state.locationOf(userId) === LOCAL) {
+      ctx.log.warn("ignored advert of a user hosted here", { user: userId, from: frame.from });
+      return [];
+    }
+    state.userLocations.set(userId, serverId);
+    const pubkey = validatedKey(frame.payload.pubkey ?? meta.pubkey!);
+    state.directory.set(userId, { userId, serverId, pubkey, meta, advert: raw });
+    return gossip(ctx, frame, link, raw);
+  },
+};
+
+const removeRoute: Route<"USER_REMOVE"> = {
+  signers: presenceSigner,
+  handle(ctx, frame, link, raw) {
+    const { state } = ctx;
+    const { user_id: userId, server_id: serverId } = frame.payload;
+    // Only a mapping that still points at that server: the user may have moved.
+    if (state.locationOf(userId) === serverId) {
+      state.userLocations.delete(userId);
+      state.directory.delete(userId);
+    }
+    return gossip(ctx, frame, link, raw);
+  },
+};
+
+const serverDeliverRoute: Route<"SERVER_DELIVER"> = {
+  signers: (ctx, frame) => pinnedSigner(ctx, frame.from),
+  async handle(ctx, frame, link, raw) {
+    const { state } = ctx;
+    if ("type" in frame.payload) {
+      return [
+        error(
+          link,
+          ErrorCode.UNKNOWN_TYPE,
+          "wrapped file frames are not relayed by this server yet",
+        ),
+      ];
+    }
+    const userId = frame.payload.user_id;
+    const location = state.locationOf(userId);
+    if (location === LOCAL) {
+      const target = state.localUsers.get(userId)!;
+      const dm = frame as FrameOf<"SERVER_DELIVER"> & { payload: ServerDeliverDmPayload };
+      return [send(target, await buildUserDeliver(state.self, dm))];
+    }
+    const next = location !== undefined && location !== link.peerId
+      ? state.links.get(location)
+      : undefined;
+    if (next) return [send(next, raw)];
+    return [{
+      kind: "error",
+      link,
+      code: ErrorCode.USER_NOT_FOUND,
+      detail: "recipient is not online",
+      to: frame.from,
+    }];
+  },
+};
+
+const heartbeatRoute: Route<"HEARTBEAT"> = {
+  signers: (ctx, frame, link) =>
+    frame.from === link.peerId
+      ? pinnedSigner(ctx, frame.from)
+      : rejection(ErrorCode.BAD_REQUEST, "HEARTBEAT must come from the link peer"),
+  handle(ctx, frame, link) {
+    link.sawHeartbeat = true;
+    const now = ctx.now();
+    return [persist((store) => store.touchServer(frame.from, now))];
+  },
+  noDedup: true,
+};
+
+/** CTRL_CLOSE is link-local: it arrived on this link, so the peer sent it. */
+const ctrlCloseRoute: Route<"CTRL_CLOSE"> = {
+  signers: () => "link",
+  handle: (ctx, frame, link) => {
+    ctx.log.info("peer closed the link", {
+      link: link.describe(),
+      reason: frame.payload.reason ?? "",
+    });
+    return [{ kind: "close", link, code: 1000, reason: "CTRL_CLOSE" }];
+  },
+  noDedup: true,
+};
+
+/** ERROR and ACK from a peer are point-to-point and only logged. */
+const peerErrorRoute: Route<"ERROR"> = {
+  signers: () => "link",
+  handle: (ctx, frame, link) => {
+    ctx.log.info("peer reported an error", {
+      link: link.describe(),
+      code: frame.payload.code.slice(0, 64),
+    });
+    return [];
+  },
+  noDedup: true,
+};
+
+const ackRoute: Route<"ACK"> = { signers: () => "link", handle: () => [], noDedup: true };
+
+/** Routes of a bound server link. */
+export const SERVER_LINK_ROUTES = {
+  SERVER_HELLO_LINK: laterHelloRoute,
+  SERVER_ANNOUNCE: announceRoute,
+  USER_ADVERTISE: advertiseRoute,
+  USER_REMOVE: removeRoute,
+  SERVER_DELIVER: serverDeliverRoute,
+  HEARTBEAT: heartbeatRoute,
+  CTRL_CLOSE: ctrlCloseRoute,
+  ERROR: peerErrorRoute,
+  ACK: ackRoute,
+} as const;

@@ -1,0 +1,115 @@
+/**
+ * One WebSocket connection, inbound or dialled, and what the node knows of
+ * it: its kind (pending until its first frame, then server or user for good),
+ * its peer, liveness, and per-link limits. Frames of one link are handled in
+ * order through {@linkcode Link.enqueue}.
+ *
+ * @module
+ */
+
+import type { PublicKey } from "../protocol/keys.ts";
+import { WindowCounter } from "./rate.ts";
+import type { TokenBucket } from "./rate.ts";
+
+/**
+ * What a link carries. Inbound links are `pending` until their first frame
+ * fixes them as `server` or `user` for good (SOCP.md §6.6); a dialled join
+ * socket is `joining` until its SERVER_WELCOME arrives.
+ */
+export type LinkKind = "pending" | "joining" | "server" | "user";
+
+/** Options of a new {@linkcode Link}. */
+export interface LinkOptions {
+  socket: WebSocket;
+  /** Remote IP address (inbound) or dialled host:port. */
+  remote: string;
+  /** Whether this node opened the connection. */
+  dialledByUs: boolean;
+  now: number;
+}
+
+let nextLinkId = 1;
+
+/**
+ * A connection and its state.
+ *
+ * @example
+ * ```ts
+ * import { Link } from "./link.ts";
+ * const socket = { readyState: WebSocket.CLOSED } as WebSocket;
+ * const link = new Link({ socket, remote: "127.0.0.1", dialledByUs: false, now: 0 });
+ * link.kind; // "pending"
+ * link.send("x"); // false: the socket is not open
+ * ```
+ */
+export class Link {
+  /** Process-unique number, for logs. */
+  readonly id: number = nextLinkId++;
+  readonly socket: WebSocket;
+  readonly remote: string;
+  readonly dialledByUs: boolean;
+  readonly openedAt: number;
+  kind: LinkKind = "pending";
+  /** The bound server id (server link) or user id (user link). */
+  peerId?: string;
+  /** When the last valid frame arrived. */
+  lastValidAt: number;
+  /** Whether the peer ever sent a HEARTBEAT (SOCP.md §9.5 exemption). */
+  sawHeartbeat = false;
+  /** Dialled links: where we dialled. */
+  target?: { host: string; port: number };
+  /** Join links: the introducer key the bootstrap list pins (null: unpinned). */
+  introducerKey?: PublicKey | null;
+  /** User links: the client software string from USER_HELLO. */
+  client?: string;
+  /** Frame-rate limiter, set when the link's kind is known. */
+  rate?: TokenBucket;
+  /** Invalid signatures in the last minute. */
+  readonly invalidSigs: WindowCounter = new WindowCounter(60_000);
+  /** When this node last sent this link an ERROR. */
+  lastErrorAt = -Infinity;
+  #closed = false;
+  #queue: Promise<void> = Promise.resolve();
+
+  constructor(options: LinkOptions) {
+    this.socket = options.socket;
+    this.remote = options.remote;
+    this.dialledByUs = options.dialledByUs;
+    this.openedAt = options.now;
+    this.lastValidAt = options.now;
+  }
+
+  /** Whether {@linkcode Link.close} was called or the socket is gone. */
+  get closed(): boolean {
+    return this.#closed || this.socket.readyState >= WebSocket.CLOSING;
+  }
+
+  /** Sends a text frame if the socket is open; returns whether it was sent. */
+  send(text: string): boolean {
+    if (this.#closed || this.socket.readyState !== WebSocket.OPEN) return false;
+    this.socket.send(text);
+    return true;
+  }
+
+  /** Closes the socket once (code 1000 unless a violation code is given). */
+  close(code = 1000, reason = ""): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      this.socket.close(code, reason.slice(0, 120));
+    } catch {
+      // Already closing or never opened: nothing to do.
+    }
+  }
+
+  /** Runs `task` after every task queued before it on this link. */
+  enqueue(task: () => Promise<void>): Promise<void> {
+    this.#queue = this.#queue.then(task);
+    return this.#queue;
+  }
+
+  /** A short description for logs. */
+  describe(): string {
+    return `${this.kind}#${this.id}${this.peerId ? `(${this.peerId})` : ""}`;
+  }
+}

@@ -1,0 +1,434 @@
+/**
+ * The server mesh (SOCP.md §9.4, §9.5): joining through the bootstrap list,
+ * dialling peers (the lower id dials; backoff 1–30 s with jitter), binding
+ * and de-duplicating links, link sync, heartbeats and dead-link detection,
+ * and cleaning up after a lost link. This is an edge module: it owns sockets
+ * and timers, and hands frames it builds to the node as effects.
+ *
+ * @module
+ */
+
+import { compareCodePoints } from "../protocol/canonical.ts";
+import { parsePublicKey, type PublicKey } from "../protocol/keys.ts";
+import { signPayload } from "../protocol/transport_sig.ts";
+import type { FrameOf, ServerAddressPayload } from "../protocol/types.ts";
+import type { BootstrapEntry } from "./config.ts";
+import { type NodeContext, signed } from "./context.ts";
+import { type Effect, send, sendAll } from "./effects.ts";
+import type { Link, LinkKind } from "./link.ts";
+import { TokenBucket } from "./rate.ts";
+import { LOCAL, type ServerAddress } from "./state.ts";
+
+/** What the mesh needs from its node. */
+export interface MeshHost {
+  readonly ctx: NodeContext;
+  /** Wraps a dialled socket into a link whose frames go through the node's pipeline. */
+  attach(socket: WebSocket, options: AttachOptions): Link;
+  /** Applies effects (sends, errors, closes, persistence). */
+  apply(effects: Effect[]): Promise<void>;
+  /** Opens a WebSocket to a peer (wss unless configured plain). */
+  connect(address: ServerAddress): Promise<WebSocket>;
+}
+
+/** How a socket is attached as a link. */
+export interface AttachOptions {
+  remote: string;
+  dialledByUs: boolean;
+  kind: LinkKind;
+  target?: ServerAddress;
+  introducerKey?: PublicKey | null;
+}
+
+const BACKOFF_MS = [1000, 2000, 4000, 8000, 16000, 30000];
+const JOIN_WAIT_MS = 10_000;
+
+/**
+ * The reconnect delay of a given attempt: 1, 2, 4, 8, 16, then 30 s, ±20 %.
+ *
+ * @example
+ * ```ts
+ * import { backoffMs } from "./mesh.ts";
+ * const d = backoffMs(0);
+ * d >= 800 && d <= 1200; // true
+ * ```
+ */
+export function backoffMs(attempt: number, random: () => number = Math.random): number {
+  const base = BACKOFF_MS[Math.min(attempt, BACKOFF_MS.length - 1)];
+  return Math.round(base * (0.8 + 0.4 * random()));
+}
+
+/**
+ * Which of two live links to one peer survives: the one dialled by the lower
+ * server id; if the same side dialled both, the newer. Both ends decide alike.
+ *
+ * @example
+ * ```ts
+ * import { preferredLink } from "./mesh.ts";
+ * // preferredLink(selfId, existing, incoming) === existing or incoming
+ * ```
+ */
+export function preferredLink(selfId: string, a: Link, b: Link): Link {
+  const diallerA = a.dialledByUs ? selfId : a.peerId!;
+  const diallerB = b.dialledByUs ? selfId : b.peerId!;
+  if (diallerA !== diallerB) return compareCodePoints(diallerA, diallerB) < 0 ? a : b;
+  return a.openedAt > b.openedAt || (a.openedAt === b.openedAt && a.id > b.id) ? a : b;
+}
+
+interface RetryState {
+  attempt: number;
+  timer?: ReturnType<typeof setTimeout>;
+}
+
+/**
+ * Maintains this node's links to every other server.
+ *
+ * @example
+ * ```ts
+ * import { Mesh } from "./mesh.ts";
+ * // const mesh = new Mesh(node); mesh.start(); … mesh.stop();
+ * ```
+ */
+export class Mesh {
+  readonly #host: MeshHost;
+  readonly #retries = new Map<string, RetryState>();
+  readonly #dialing = new Set<string>();
+  readonly #joinWaiters = new Map<Link, (joined: boolean) => void>();
+  readonly #sleepers = new Set<() => void>();
+  #heartbeat?: ReturnType<typeof setInterval>;
+  #stopped = false;
+  #helloSig?: Promise<string>;
+  #heartbeatSig?: Promise<string>;
+
+  constructor(host: MeshHost) {
+    this.#host = host;
+  }
+
+  get #ctx(): NodeContext {
+    return this.#host.ctx;
+  }
+
+  /** Starts heartbeats and the bootstrap walk. */
+  start(bootstrap: BootstrapEntry[]): void {
+    this.#heartbeat = setInterval(() => this.#tick(), this.#ctx.config.limits.heartbeatMs);
+    this.bootstrap(bootstrap).catch((e) =>
+      this.#ctx.log.error("bootstrap failed", { error: String(e) })
+    );
+  }
+
+  /** Stops timers and retries; links are closed by the node. */
+  stop(): void {
+    this.#stopped = true;
+    clearInterval(this.#heartbeat);
+    for (const wake of this.#sleepers) wake();
+    for (const retry of this.#retries.values()) clearTimeout(retry.timer);
+    for (const resolve of this.#joinWaiters.values()) resolve(false);
+    this.#joinWaiters.clear();
+  }
+
+  /** The payload of SERVER_HELLO_JOIN, SERVER_HELLO_LINK and SERVER_ANNOUNCE. */
+  helloPayload(): ServerAddressPayload {
+    const { address, self } = this.#ctx.state;
+    return { host: address.host, port: address.port, pubkey: self.keys.publicKey.b64 };
+  }
+
+  /** A hello-type frame. The payload never changes, so its signature is made once. */
+  async helloFrame<T extends "SERVER_HELLO_JOIN" | "SERVER_HELLO_LINK" | "SERVER_ANNOUNCE">(
+    type: T,
+    to: string,
+  ): Promise<FrameOf<T>> {
+    const payload = this.helloPayload();
+    this.#helloSig ??= signPayload(this.#ctx.state.self.keys.privateKey, payload);
+    const sig = await this.#helloSig;
+    return {
+      type,
+      from: this.#ctx.state.self.id,
+      to,
+      ts: this.#ctx.now(),
+      payload,
+      sig,
+    } as FrameOf<T>;
+  }
+
+  // --- joining ---------------------------------------------------------------
+
+  /** Walks the bootstrap list until an introducer welcomes us; retries with backoff. */
+  async bootstrap(entries: BootstrapEntry[]): Promise<void> {
+    const { state, log } = this.#ctx;
+    const others = entries.filter((e) => !this.#isSelf(e));
+    if (others.length === 0) {
+      log.info("no introducer to join: running standalone");
+      return;
+    }
+    for (let attempt = 0; !this.#stopped; attempt++) {
+      for (const entry of others) {
+        if (this.#stopped) return;
+        if (await this.#join(entry)) return;
+      }
+      if (state.links.size > 0) {
+        log.info("in the mesh through peers that linked to us; stopping the bootstrap walk");
+        return;
+      }
+      const wait = backoffMs(attempt);
+      log.warn("no introducer answered: running standalone, will retry", { retry_ms: wait });
+      await this.#sleep(wait);
+    }
+  }
+
+  #isSelf(entry: BootstrapEntry): boolean {
+    const { address, self } = this.#ctx.state;
+    if (
+      entry.port === address.port &&
+      (entry.host === address.host || entry.host === this.#ctx.config.host)
+    ) return true;
+    const key = entry.pubkey ? parsePublicKey(entry.pubkey) : undefined;
+    return key?.ok === true && key.key.equals(self.keys.publicKey);
+  }
+
+  async #join(entry: BootstrapEntry): Promise<boolean> {
+    const { log, config } = this.#ctx;
+    const where = `${entry.host}:${entry.port}`;
+    let introducerKey: PublicKey | null = null;
+    if (entry.pubkey) {
+      const parsed = parsePublicKey(entry.pubkey);
+      if (!parsed.ok) {
+        log.error("bootstrap entry has an invalid key; skipping it", { introducer: where });
+        return false;
+      }
+      introducerKey = parsed.key;
+    } else if (!config.allowUnpinnedIntroducer) {
+      log.error("bootstrap entry has no pubkey; refusing an unpinned introducer", {
+        introducer: where,
+      });
+      return false;
+    }
+    let socket: WebSocket;
+    try {
+      socket = await this.#host.connect(entry);
+    } catch (e) {
+      log.warn("introducer unreachable", { introducer: where, error: String(e) });
+      return false;
+    }
+    const target = { host: entry.host, port: entry.port };
+    const link = this.#host.attach(socket, {
+      remote: where,
+      dialledByUs: true,
+      kind: "joining",
+      target,
+      introducerKey,
+    });
+    const joined = new Promise<boolean>((resolve) => this.#joinWaiters.set(link, resolve));
+    link.send(JSON.stringify(await this.helloFrame("SERVER_HELLO_JOIN", where)));
+    const timer = setTimeout(() => this.#joinWaiters.get(link)?.(false), JOIN_WAIT_MS);
+    const ok = await joined;
+    clearTimeout(timer);
+    this.#joinWaiters.delete(link);
+    if (!ok) {
+      link.close(1000, "join failed");
+      log.warn("introducer did not welcome us", { introducer: where });
+    } else log.info("joined the mesh", { introducer: where, id: this.#ctx.state.self.id });
+    return ok;
+  }
+
+  // --- dialling --------------------------------------------------------------
+
+  /**
+   * Makes sure a link to `serverId` exists or will be dialled: at once when
+   * `now`, after backoff when this node has the lower id, otherwise only after
+   * a grace period in which the peer should have dialled us.
+   */
+  ensureLink(serverId: string, now = false): void {
+    const { state, config } = this.#ctx;
+    if (this.#stopped || serverId === state.self.id || state.links.has(serverId)) return;
+    if (this.#dialing.has(serverId) || !state.serverAddrs.has(serverId)) return;
+    const retry = this.#retries.get(serverId) ?? { attempt: 0 };
+    this.#retries.set(serverId, retry);
+    if (retry.timer !== undefined) {
+      if (!now) return;
+      clearTimeout(retry.timer);
+    }
+    const weDial = compareCodePoints(state.self.id, serverId) < 0;
+    const backoff = retry.attempt === 0 ? 0 : backoffMs(retry.attempt - 1);
+    const grace = Math.min(30_000, 2 * config.limits.linkTimeoutMs);
+    const delay = now ? 0 : weDial ? backoff : Math.max(grace, backoff);
+    retry.timer = setTimeout(() => {
+      retry.timer = undefined;
+      this.#dial(serverId).catch((e) =>
+        this.#ctx.log.error("dial failed", { server: serverId, error: String(e) })
+      );
+    }, delay);
+  }
+
+  async #dial(serverId: string): Promise<void> {
+    const { state, log } = this.#ctx;
+    const address = state.serverAddrs.get(serverId);
+    if (this.#stopped || !address || state.links.has(serverId)) return;
+    this.#dialing.add(serverId);
+    try {
+      const socket = await this.#host.connect(address);
+      if (this.#stopped) return socket.close();
+      const remote = `${address.host}:${address.port}`;
+      const link = this.#host.attach(socket, {
+        remote,
+        dialledByUs: true,
+        kind: "server",
+        target: address,
+      });
+      link.send(JSON.stringify(await this.helloFrame("SERVER_HELLO_LINK", serverId)));
+      link.send(JSON.stringify(await this.helloFrame("SERVER_ANNOUNCE", "*")));
+      await this.#host.apply([{ kind: "bind", link, peerId: serverId }]);
+    } catch (e) {
+      const retry = this.#retries.get(serverId) ?? { attempt: 0 };
+      retry.attempt++;
+      this.#retries.set(serverId, retry);
+      log.debug("could not dial server", {
+        server: serverId,
+        attempt: retry.attempt,
+        error: String(e),
+      });
+      this.#dialing.delete(serverId);
+      this.ensureLink(serverId);
+      return;
+    }
+    this.#dialing.delete(serverId);
+  }
+
+  // --- binding and loss ------------------------------------------------------
+
+  /** Binds a link to a peer server: de-duplicates, then returns the link-sync frames. */
+  async bind(link: Link, peerId: string): Promise<Effect[]> {
+    const { state, config, log } = this.#ctx;
+    const wasJoining = link.kind === "joining";
+    link.kind = "server";
+    link.peerId = peerId;
+    link.rate = new TokenBucket(
+      config.limits.serverRatePerSec,
+      config.limits.serverBurst,
+      this.#ctx.now(),
+    );
+    this.#joinWaiters.get(link)?.(true);
+    const effects: Effect[] = [];
+    const existing = state.links.get(peerId);
+    let keep = link;
+    if (existing && existing !== link && !existing.closed) {
+      keep = preferredLink(state.self.id, existing, link);
+      const loser = keep === existing ? link : existing;
+      log.info("duplicate link: keeping one", { server: peerId, kept: keep.id, closed: loser.id });
+      effects.push(
+        send(loser, await signed(this.#ctx, "CTRL_CLOSE", peerId, { reason: "duplicate link" })),
+      );
+      effects.push({ kind: "close", link: loser, code: 1000, reason: "duplicate link" });
+    }
+    state.links.set(peerId, keep);
+    const retry = this.#retries.get(peerId);
+    if (retry) {
+      clearTimeout(retry.timer);
+      this.#retries.delete(peerId);
+    }
+    if (keep !== link) return effects;
+    log.info("server link up", { server: peerId, link: link.id, dialled: link.dialledByUs });
+    if (wasJoining) effects.push(send(link, await this.helloFrame("SERVER_ANNOUNCE", "*")));
+    effects.push(...await this.#linkSync(link));
+    return effects;
+  }
+
+  /** Link sync: adverts of our local users, refreshed when too old for the peer's clock window. */
+  async #linkSync(link: Link): Promise<Effect[]> {
+    const { state, config } = this.#ctx;
+    const effects: Effect[] = [];
+    const staleBefore = this.#ctx.now() - config.limits.clockWindowMs / 2;
+    for (const [userId, location] of state.userLocations) {
+      const entry = location === LOCAL ? state.directory.get(userId) : undefined;
+      if (!entry) continue;
+      const advert = JSON.parse(entry.advert) as FrameOf<"USER_ADVERTISE">;
+      if (advert.ts < staleBefore) {
+        entry.advert = JSON.stringify(
+          await signed(this.#ctx, "USER_ADVERTISE", "*", advert.payload),
+        );
+      }
+      effects.push(send(link, entry.advert));
+    }
+    return effects;
+  }
+
+  /**
+   * After a server link is gone: forget the peer's users, tell local clients,
+   * and schedule a redial. Returns the effects (USER_REMOVE notices).
+   */
+  async linkLost(link: Link): Promise<Effect[]> {
+    const { state, log } = this.#ctx;
+    this.#joinWaiters.get(link)?.(false);
+    const peerId = link.peerId;
+    if (link.kind !== "server" || !peerId || state.links.get(peerId) !== link) return [];
+    state.links.delete(peerId);
+    log.warn("server link lost", { server: peerId, link: link.id });
+    const gone = [...state.userLocations].filter(([, at]) => at === peerId).map(([userId]) =>
+      userId
+    );
+    const effects: Effect[] = [];
+    const clients = state.localUserLinks();
+    for (const userId of gone) {
+      state.userLocations.delete(userId);
+      state.directory.delete(userId);
+      if (clients.length === 0) continue;
+      // Issued by this server, naming the lost one (SOCP.md §9.4).
+      const notice = await signed(this.#ctx, "USER_REMOVE", "*", {
+        user_id: userId,
+        server_id: peerId,
+      });
+      effects.push(...sendAll(clients, notice));
+    }
+    if (gone.length) {
+      log.info("removed users of a lost server", { server: peerId, users: gone.length });
+    }
+    this.ensureLink(peerId);
+    return effects;
+  }
+
+  // --- heartbeats ------------------------------------------------------------
+
+  async #tick(): Promise<void> {
+    const { state, config, log } = this.#ctx;
+    const now = this.#ctx.now();
+    this.#heartbeatSig ??= signPayload(state.self.keys.privateKey, {});
+    const sig = await this.#heartbeatSig;
+    const dead: Link[] = [];
+    const effects: Effect[] = [];
+    for (const link of state.serverLinks()) {
+      // Peers that never sent a HEARTBEAT rely on WebSocket pings instead (SOCP.md §9.5).
+      if (link.sawHeartbeat && now - link.lastValidAt > config.limits.linkTimeoutMs) {
+        dead.push(link);
+        continue;
+      }
+      const heartbeat = {
+        type: "HEARTBEAT",
+        from: state.self.id,
+        to: link.peerId!,
+        ts: now,
+        payload: {},
+        sig,
+      };
+      effects.push(send(link, heartbeat as FrameOf<"HEARTBEAT">));
+    }
+    for (const link of dead) {
+      log.warn("server link silent too long; closing", {
+        server: link.peerId,
+        silent_ms: now - link.lastValidAt,
+      });
+      effects.push({ kind: "close", link, code: 1001, reason: "heartbeat timeout" });
+    }
+    await this.#host.apply(effects);
+  }
+
+  /** Sleeps `ms`, or until {@linkcode Mesh.stop}. */
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        this.#sleepers.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      this.#sleepers.add(wake);
+    });
+  }
+}

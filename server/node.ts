@@ -1,0 +1,336 @@
+/**
+ * A running SOCP node, server or introducer: the HTTP/WebSocket listener,
+ * links and their ordered frame processing, the effect applier, health, and
+ * shutdown. Everything with I/O meets here; handlers stay free of it.
+ *
+ * @module
+ */
+
+import { buildError } from "../protocol/builders.ts";
+import { ErrorCode } from "../protocol/errors.ts";
+import { parsePublicKey } from "../protocol/keys.ts";
+import { signFrame } from "../protocol/transport_sig.ts";
+import type { Frame } from "../protocol/types.ts";
+import type { BootstrapEntry, NodeConfig } from "./config.ts";
+import type { NodeContext } from "./context.ts";
+import { receive, type RouteTables } from "./dispatch.ts";
+import { type Effect, error } from "./effects.ts";
+import { loadOrCreateIdentity } from "./identity.ts";
+import { Link } from "./link.ts";
+import { createLogger, type Logger } from "./log.ts";
+import { type AttachOptions, Mesh, type MeshHost } from "./mesh.ts";
+import { Metrics } from "./metrics.ts";
+import { routeTables } from "./routes.ts";
+import { type ServerAddress, ServerState } from "./state.ts";
+import { Store } from "./store.ts";
+import { openWebSocket } from "./_websocket.ts";
+
+/** Files and overrides a node starts with (read by the caller from the config's paths). */
+export interface NodeStartOptions {
+  /** TLS certificate and key PEM texts (absent with `insecurePlain`). */
+  tls?: { cert: string; key: string };
+  /** CA certificates (PEM) trusted when dialling peers. */
+  caCerts?: string[];
+  /** The bootstrap list: `--introducer` entries, then the bootstrap file's. */
+  bootstrap?: BootstrapEntry[];
+  log?: Logger;
+  now?: () => number;
+}
+
+/** Most frames one link may have waiting for processing before it is closed. */
+const MAX_QUEUED_FRAMES = 4096;
+const DIAL_TIMEOUT_MS = 10_000;
+const textType = /"type"\s*:\s*"([A-Z0-9_]{1,64})"/;
+
+/**
+ * A running node.
+ *
+ * @example
+ * ```ts
+ * import { SocpNode } from "./node.ts";
+ * // const node = await SocpNode.start(config, { tls }); … await node.stop();
+ * ```
+ */
+export class SocpNode implements MeshHost {
+  readonly ctx: NodeContext;
+  readonly mesh: Mesh;
+  readonly #tables: RouteTables;
+  readonly #client?: Deno.HttpClient;
+  readonly #firstFrameTimers = new Map<Link, ReturnType<typeof setTimeout>>();
+  readonly #startedAt: number;
+  #http?: Deno.HttpServer<Deno.NetAddr>;
+  #stopped = false;
+
+  private constructor(ctx: NodeContext, client?: Deno.HttpClient) {
+    this.ctx = ctx;
+    this.#client = client;
+    this.#tables = routeTables(ctx.config);
+    this.mesh = new Mesh(this);
+    this.#startedAt = ctx.now();
+  }
+
+  /** Opens the data directory, loads the identity, listens, and joins the mesh. */
+  static async start(config: NodeConfig, options: NodeStartOptions = {}): Promise<SocpNode> {
+    const log = options.log ??
+      createLogger({
+        level: config.logLevel,
+        format: config.logFormat,
+        fields: { role: config.role },
+      });
+    await Deno.mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+    const store = Store.open(`${config.dataDir}/socp.sqlite`);
+    const self = await loadOrCreateIdentity(config.dataDir, store);
+    const state = new ServerState(self);
+    for (const row of store.listServers()) {
+      const key = parsePublicKey(row.pubkey);
+      if (key.ok) state.pins.set(row.server_id, key.key);
+      if (row.host && row.port) {
+        state.serverAddrs.set(row.server_id, { host: row.host, port: row.port });
+      }
+    }
+    const client = options.caCerts?.length
+      ? Deno.createHttpClient({ caCerts: options.caCerts })
+      : undefined;
+    const ctx: NodeContext = {
+      state,
+      store,
+      config,
+      log,
+      metrics: new Metrics(),
+      now: options.now ?? Date.now,
+    };
+    const node = new SocpNode(ctx, client);
+    node.#listen(options.tls);
+    log.info("listening", {
+      id: self.id,
+      host: config.host,
+      port: state.address.port,
+      scheme: config.insecurePlain ? "ws" : "wss",
+      pubkey: self.keys.publicKey.b64,
+    });
+    node.mesh.start(options.bootstrap ?? config.introducers);
+    return node;
+  }
+
+  /** Where peers reach this node. */
+  get address(): ServerAddress {
+    return this.ctx.state.address;
+  }
+
+  #listen(tls?: { cert: string; key: string }): void {
+    const { config } = this.ctx;
+    if (!config.insecurePlain && !tls) {
+      throw new Error("TLS certificate and key are required (or insecurePlain)");
+    }
+    const idleTimeout = Math.max(1, Math.round(config.limits.linkTimeoutMs / 1000));
+    const handler = (req: Request, info: Deno.ServeHandlerInfo<Deno.NetAddr>): Response => {
+      const path = new URL(req.url).pathname;
+      if (path === "/healthz" && req.method === "GET") return Response.json(this.health());
+      if (path !== "/ws" && path !== "/") return new Response("not found\n", { status: 404 });
+      if (req.headers.get("upgrade")?.toLowerCase() !== "websocket") {
+        return new Response("SOCP endpoint: connect with a WebSocket\n", {
+          status: 426,
+          headers: { upgrade: "websocket" },
+        });
+      }
+      const remote = info.remoteAddr.hostname; // read before the upgrade consumes the request
+      const { socket, response } = Deno.upgradeWebSocket(req, { idleTimeout });
+      this.attach(socket, { remote, dialledByUs: false, kind: "pending" });
+      return response;
+    };
+    const common = { hostname: config.host, port: config.port, onListen: () => {}, handler };
+    this.#http = tls ? Deno.serve({ ...common, cert: tls.cert, key: tls.key }) : Deno.serve(common);
+    this.ctx.state.address = { host: config.publicHost, port: this.#http.addr.port };
+  }
+
+  /** Opens a WebSocket to a peer: `/ws`, then once at `/` if refused. */
+  async connect(address: ServerAddress): Promise<WebSocket> {
+    const scheme = this.ctx.config.insecurePlain ? "ws" : "wss";
+    const host = address.host.includes(":") ? `[${address.host}]` : address.host;
+    try {
+      return await openWebSocket(
+        `${scheme}://${host}:${address.port}/ws`,
+        this.#client,
+        DIAL_TIMEOUT_MS,
+      );
+    } catch {
+      return await openWebSocket(
+        `${scheme}://${host}:${address.port}/`,
+        this.#client,
+        DIAL_TIMEOUT_MS,
+      );
+    }
+  }
+
+  /** Wraps a socket into a link whose frames run through the pipeline in order. */
+  attach(socket: WebSocket, options: AttachOptions): Link {
+    const { state, config, log } = this.ctx;
+    const link = new Link({
+      socket,
+      remote: options.remote,
+      dialledByUs: options.dialledByUs,
+      now: this.ctx.now(),
+    });
+    link.kind = options.kind;
+    link.target = options.target;
+    link.introducerKey = options.introducerKey;
+    state.allLinks.add(link);
+    if (link.kind === "pending") {
+      const timer = setTimeout(() => {
+        this.#firstFrameTimers.delete(link);
+        if (link.kind === "pending") {
+          this.apply([error(link, ErrorCode.TIMEOUT, "no first frame in time", true)]);
+        }
+      }, config.limits.firstFrameTimeoutMs);
+      this.#firstFrameTimers.set(link, timer);
+    }
+    let queued = 0;
+    socket.onmessage = (event: MessageEvent) => {
+      if (queued >= MAX_QUEUED_FRAMES) return this.closeLink(link, 1008, "too many frames queued");
+      queued++;
+      link.enqueue(async () => {
+        try {
+          const effects = typeof event.data === "string"
+            ? await receive(this.ctx, this.#tables, link, event.data)
+            : [error(link, ErrorCode.BAD_REQUEST, "binary frames are not accepted")];
+          await this.apply(effects);
+        } catch (e) {
+          log.error("frame handling failed", { link: link.describe(), error: String(e) });
+        } finally {
+          queued--;
+        }
+      });
+    };
+    socket.onclose = () => this.#lost(link);
+    socket.onerror = () => {}; // a close event follows
+    return link;
+  }
+
+  /** Applies handler effects: persistence first, in one transaction, then the rest in order. */
+  async apply(effects: Effect[]): Promise<void> {
+    if (this.#stopped || effects.length === 0) return;
+    const { store, log } = this.ctx;
+    const writes = effects.filter((e) => e.kind === "persist");
+    if (writes.length > 0) {
+      try {
+        store.transaction(() => writes.forEach((w) => w.write(store)));
+      } catch (e) {
+        log.error("database write failed; changes rolled back", { error: String(e) });
+      }
+    }
+    for (const effect of effects) {
+      switch (effect.kind) {
+        case "send":
+          this.#send(effect.link, effect.frame);
+          break;
+        case "error":
+          await this.#sendError(effect);
+          break;
+        case "close":
+          this.closeLink(effect.link, effect.code, effect.reason);
+          break;
+        case "bind":
+          this.#clearFirstFrameTimer(effect.link);
+          await this.apply(await this.mesh.bind(effect.link, effect.peerId));
+          break;
+        case "dial":
+          this.mesh.ensureLink(effect.serverId, effect.now);
+          break;
+      }
+    }
+  }
+
+  #send(link: Link, frame: Frame | string): void {
+    const text = typeof frame === "string" ? frame : JSON.stringify(frame);
+    if (link.send(text)) {
+      const type = typeof frame === "string"
+        ? textType.exec(frame.slice(0, 256))?.[1] ?? "?"
+        : frame.type;
+      this.ctx.metrics.inc("frames_out", type);
+    }
+  }
+
+  async #sendError(effect: Effect & { kind: "error" }): Promise<void> {
+    const { link, code, detail } = effect;
+    const now = this.ctx.now();
+    const { errorsPerSec } = this.ctx.config.limits;
+    if (now - link.lastErrorAt >= 1000 / errorsPerSec) {
+      link.lastErrorAt = now;
+      this.ctx.metrics.inc("errors_sent", code);
+      this.#send(
+        link,
+        await buildError(this.ctx.state.self, effect.to ?? link.peerId ?? "*", code, detail),
+      );
+    } else {
+      this.ctx.metrics.inc("errors_suppressed", code);
+    }
+    if (effect.close) this.closeLink(link, code === ErrorCode.TOO_LARGE ? 1009 : 1008, detail);
+  }
+
+  /** Closes a link now and runs its loss handling (without waiting for the close handshake). */
+  closeLink(link: Link, code: number, reason: string): void {
+    link.close(code, reason);
+    this.#lost(link);
+  }
+
+  #clearFirstFrameTimer(link: Link): void {
+    clearTimeout(this.#firstFrameTimers.get(link));
+    this.#firstFrameTimers.delete(link);
+  }
+
+  #lost(link: Link): void {
+    if (!this.ctx.state.allLinks.delete(link)) return; // already handled
+    this.#clearFirstFrameTimer(link);
+    if (this.#stopped) return;
+    this.mesh.linkLost(link)
+      .then((effects) => this.apply(effects))
+      .catch((e) =>
+        this.ctx.log.error("link cleanup failed", { link: link.describe(), error: String(e) })
+      );
+  }
+
+  /** JSON status for `GET /healthz`. */
+  health(): Record<string, unknown> {
+    const { state, config, metrics } = this.ctx;
+    return {
+      status: "ok",
+      id: state.self.id,
+      role: config.role,
+      address: state.address,
+      links: state.serverLinks().map((l) => l.peerId!).sort(),
+      users: { local: state.localUsers.size, online: state.userLocations.size },
+      uptime_ms: this.ctx.now() - this.#startedAt,
+      frames: metrics.snapshot(),
+    };
+  }
+
+  /** Closes every link with CTRL_CLOSE, stops the listener and closes the database. */
+  async stop(): Promise<void> {
+    if (this.#stopped) return;
+    const { state, log } = this.ctx;
+    this.mesh.stop();
+    const links = [...state.allLinks];
+    const goodbye = links.length === 0 ? "" : JSON.stringify(
+      await signFrame(
+        {
+          type: "CTRL_CLOSE",
+          from: state.self.id,
+          to: "*",
+          ts: this.ctx.now(),
+          payload: { reason: "shutdown" },
+        },
+        state.self.keys.privateKey,
+      ),
+    );
+    for (const link of links) {
+      if (link.kind === "server" || link.kind === "user") link.send(goodbye);
+      link.close(1000, "shutdown");
+    }
+    this.#stopped = true;
+    for (const timer of this.#firstFrameTimers.values()) clearTimeout(timer);
+    await this.#http?.shutdown();
+    this.#client?.close();
+    this.ctx.store.close();
+    log.info("stopped");
+  }
+}

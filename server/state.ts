@@ -1,0 +1,91 @@
+/**
+ * The in-memory tables of a node (SOCP.md §9.1). Handlers read and update
+ * them; persistent data lives in the {@linkcode Store}.
+ *
+ * @module
+ */
+
+import type { Identity } from "../protocol/builders.ts";
+import type { PublicKey } from "../protocol/keys.ts";
+import type { UserMeta } from "../protocol/types.ts";
+import type { Link } from "./link.ts";
+import { SeenIds } from "./seen_ids.ts";
+
+/** `user_locations` value of a user hosted here. */
+export const LOCAL = "local";
+
+/** Where a server can be dialled. */
+export interface ServerAddress {
+  host: string;
+  port: number;
+}
+
+/** What the node knows of one online user. */
+export interface DirectoryEntry {
+  userId: string;
+  /** The hosting server's id (this node's id for local users). */
+  serverId: string;
+  pubkey: PublicKey;
+  meta: UserMeta;
+  /** The USER_ADVERTISE frame as JSON text, relayed verbatim to new clients. */
+  advert: string;
+}
+
+/**
+ * A node's in-memory state.
+ *
+ * @example
+ * ```ts
+ * import { ServerState } from "./state.ts";
+ * import { generateKeyPair } from "../protocol/keys.ts";
+ * const state = new ServerState({ id: crypto.randomUUID(), keys: await generateKeyPair() });
+ * state.serverLinks().length; // 0
+ * ```
+ */
+export class ServerState {
+  /** This node's identity; its id may change once, when an introducer assigns one. */
+  self: Identity;
+  /** Where peers reach this node (public host and the port actually bound). */
+  address: ServerAddress = { host: "127.0.0.1", port: 0 };
+  /** `servers`: the single live link per peer server. */
+  readonly links: Map<string, Link> = new Map();
+  /** Every open connection, of any kind. */
+  readonly allLinks: Set<Link> = new Set();
+  /** `server_addrs`. */
+  readonly serverAddrs: Map<string, ServerAddress> = new Map();
+  /** `pins`: pinned server keys (mirrors the `servers` table). */
+  readonly pins: Map<string, PublicKey> = new Map();
+  /** `user_locations`: user id → {@linkcode LOCAL} or the hosting server id. */
+  readonly userLocations: Map<string, string> = new Map();
+  /** `directory`: online users' keys, metadata and advert frames. */
+  readonly directory: Map<string, DirectoryEntry> = new Map();
+  /** `local_users`: user id → its link. */
+  readonly localUsers: Map<string, Link> = new Map();
+  /** `seen_ids`. */
+  readonly seen: SeenIds;
+
+  constructor(self: Identity, seen: SeenIds = new SeenIds()) {
+    this.self = self;
+    this.seen = seen;
+  }
+
+  /** Live server links. */
+  serverLinks(): Link[] {
+    return [...this.links.values()];
+  }
+
+  /** Live server links except the given ones (arrival link, link of `from`). */
+  serverLinksExcept(...except: (Link | undefined)[]): Link[] {
+    return this.serverLinks().filter((l) => !except.includes(l));
+  }
+
+  /** Links of local users, except one user (the originator). */
+  localUserLinks(exceptUser?: string): Link[] {
+    return [...this.localUsers].filter(([uid]) => uid !== exceptUser).map(([, link]) => link);
+  }
+
+  /** The hosting server of an online user, or undefined. */
+  locationOf(userId: string): string | undefined {
+    return this.userLocations.get(userId);
+  }
+}

@@ -1,0 +1,313 @@
+// Test harness: real socp processes (introducers, servers) on 127.0.0.1
+// ephemeral ports with TLS from generated dev certificates, each in its own
+// temp data dir with a pre-generated test key, run with the narrow
+// permissions the roles ship with. Everything is removed by close().
+
+import { type DevCertificatePaths, ensureDevCertificates } from "../certs/mkcert.ts";
+import { importPrivateKey, type KeyPair } from "../mod.ts";
+import { ENV_NAMES } from "../server/config.ts";
+import { writeIdentityKey } from "../server/identity.ts";
+
+const FIXTURE_KEYS: { private_pkcs8_der_b64url: string }[] = JSON.parse(
+  Deno.readTextFileSync(new URL("./fixtures/test-keys.json", import.meta.url)),
+).keys;
+const keyCache = new Map<number, Promise<KeyPair>>();
+
+/** The i-th pre-generated test key pair (TEST KEYS ONLY). */
+export function fixtureKeys(i: number): Promise<KeyPair> {
+  const index = i % FIXTURE_KEYS.length;
+  if (!keyCache.has(index)) {
+    keyCache.set(index, importPrivateKey(FIXTURE_KEYS[index].private_pkcs8_der_b64url));
+  }
+  return keyCache.get(index)!;
+}
+
+const ENTRY = {
+  server: new URL("../server/main.ts", import.meta.url).pathname,
+  introducer: new URL("../introducer/main.ts", import.meta.url).pathname,
+};
+
+/** Log line of a node (JSON log format). */
+export type LogEntry = Record<string, unknown> & { msg?: string; level?: string };
+
+/** Resolves when `check` returns true, polling; rejects with `what` after `timeoutMs`. */
+export async function waitUntil(
+  check: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  what: string,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
+
+/** One running socp process. */
+export class NodeProcess {
+  readonly name: string;
+  readonly role: "server" | "introducer";
+  readonly dataDir: string;
+  readonly args: string[];
+  /** Every stdout/stderr line, in order. */
+  readonly lines: string[] = [];
+  port = 0;
+  id = "";
+  pubkey = "";
+  #child?: Deno.ChildProcess;
+  #readers: Promise<void>[] = [];
+  #cluster: Cluster;
+
+  constructor(
+    cluster: Cluster,
+    name: string,
+    role: "server" | "introducer",
+    dataDir: string,
+    args: string[],
+  ) {
+    this.#cluster = cluster;
+    this.name = name;
+    this.role = role;
+    this.dataDir = dataDir;
+    this.args = args;
+  }
+
+  /** Log entries (JSON lines) from line `from` on. */
+  entries(from = 0): LogEntry[] {
+    return this.lines.slice(from).flatMap((line) => {
+      try {
+        const value = JSON.parse(line);
+        return value && typeof value === "object" ? [value as LogEntry] : [];
+      } catch {
+        return [];
+      }
+    });
+  }
+
+  /** Starts (or restarts) the process and waits until it listens. */
+  async start(): Promise<void> {
+    const c = this.#cluster;
+    const command = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--allow-net",
+        `--allow-read=${this.dataDir},${c.certs.caCert.replace(/\/[^/]+$/, "")},${c.bootstrapDir}`,
+        `--allow-write=${this.dataDir}`,
+        `--allow-env=${ENV_NAMES.join(",")}`,
+        ENTRY[this.role],
+        ...this.args,
+      ],
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+      env: { NO_COLOR: "1" },
+    });
+    const from = this.lines.length; // only this run's lines count on restart
+    this.#child = command.spawn();
+    this.#readers = [this.#collect(this.#child.stdout), this.#collect(this.#child.stderr)];
+    let listening: LogEntry | undefined;
+    await waitUntil(
+      () => {
+        listening = this.entries(from).find((e) => e.msg === "listening");
+        return listening !== undefined || !this.#child;
+      },
+      20_000,
+      `${this.name} to listen`,
+    );
+    if (!listening) throw new Error(`${this.name} exited:\n${this.lines.slice(from).join("\n")}`);
+    this.port = listening.port as number;
+    this.id = listening.id as string;
+    this.pubkey = listening.pubkey as string;
+  }
+
+  async #collect(stream: ReadableStream<Uint8Array>): Promise<void> {
+    let buffer = "";
+    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+      buffer += chunk;
+      const parts = buffer.split("\n");
+      buffer = parts.pop()!;
+      this.lines.push(...parts.filter(Boolean));
+    }
+    if (buffer) this.lines.push(buffer);
+  }
+
+  /** The node's current health document. */
+  async health(): Promise<
+    Record<string, unknown> & {
+      id: string;
+      links: string[];
+      users: { local: number; online: number };
+    }
+  > {
+    const res = await fetch(`https://127.0.0.1:${this.port}/healthz`, {
+      client: this.#cluster.client,
+    });
+    return await res.json();
+  }
+
+  /** Its WebSocket URL. */
+  get url(): string {
+    return `wss://127.0.0.1:${this.port}/ws`;
+  }
+
+  /** Whether the process is running. */
+  get running(): boolean {
+    return this.#child !== undefined;
+  }
+
+  /** Sends a signal and waits for the process and its output to end. */
+  async #end(signal: Deno.Signal): Promise<void> {
+    const child = this.#child;
+    if (!child) return;
+    this.#child = undefined;
+    try {
+      child.kill(signal);
+    } catch {
+      // already exited
+    }
+    await child.status;
+    await Promise.all(this.#readers);
+  }
+
+  /** Graceful stop (SIGTERM). */
+  stop(): Promise<void> {
+    return this.#end("SIGTERM");
+  }
+
+  /** Hard kill (SIGKILL): no shutdown code runs. */
+  kill9(): Promise<void> {
+    return this.#end("SIGKILL");
+  }
+
+  /** Freezes or thaws the process (SIGSTOP / SIGCONT). */
+  signal(signal: "SIGSTOP" | "SIGCONT"): void {
+    this.#child?.kill(signal);
+  }
+}
+
+/** A set of processes sharing a temp dir and a dev CA. */
+export class Cluster {
+  readonly dir: string;
+  readonly certs: DevCertificatePaths;
+  readonly caCert: string;
+  readonly client: Deno.HttpClient;
+  readonly bootstrapDir: string;
+  readonly nodes: NodeProcess[] = [];
+  /** Flags every node gets: fast heartbeats so liveness tests take seconds. */
+  readonly common = [
+    "--heartbeat-ms",
+    "500",
+    "--timeout-ms",
+    "2000",
+    "--log-format",
+    "json",
+    "--log-level",
+    "debug",
+  ];
+  #nextKey: number;
+
+  private constructor(dir: string, certs: DevCertificatePaths, caCert: string, firstKey: number) {
+    this.dir = dir;
+    this.certs = certs;
+    this.caCert = caCert;
+    this.client = Deno.createHttpClient({ caCerts: [caCert] });
+    this.bootstrapDir = `${dir}/bootstrap`;
+    this.#nextKey = firstKey;
+  }
+
+  /** A new cluster; `firstKey` picks where in the fixture key pool its nodes start. */
+  static async create(firstKey = 0): Promise<Cluster> {
+    const dir = await Deno.makeTempDir({ prefix: "socp-test-" });
+    const certs = await ensureDevCertificates(`${dir}/certs`, ["127.0.0.1", "localhost"]);
+    await Deno.mkdir(`${dir}/bootstrap`);
+    return new Cluster(dir, certs, await Deno.readTextFile(certs.caCert), firstKey);
+  }
+
+  /** TLS flags for nodes. */
+  tlsArgs(): string[] {
+    return ["--tls-cert", this.certs.cert, "--tls-key", this.certs.key, "--ca", this.certs.caCert];
+  }
+
+  /** Writes a bootstrap file listing `entries` and returns its path. */
+  async bootstrapFile(
+    name: string,
+    entries: { host: string; port: number; pubkey?: string }[],
+  ): Promise<string> {
+    const path = `${this.bootstrapDir}/${name}.json`;
+    await Deno.writeTextFile(path, JSON.stringify({ bootstrap_servers: entries }));
+    return path;
+  }
+
+  /** The bootstrap entry of a running node. */
+  static entryOf(node: NodeProcess): { host: string; port: number; pubkey: string } {
+    return { host: "127.0.0.1", port: node.port, pubkey: node.pubkey };
+  }
+
+  async #spawn(name: string, role: "server" | "introducer", args: string[]): Promise<NodeProcess> {
+    const dataDir = `${this.dir}/${name}`;
+    await Deno.mkdir(dataDir, { recursive: true, mode: 0o700 });
+    await writeIdentityKey(dataDir, await fixtureKeys(this.#nextKey++));
+    const node = new NodeProcess(this, name, role, dataDir, [
+      "--port",
+      "0",
+      "--data",
+      dataDir,
+      ...this.tlsArgs(),
+      ...this.common,
+      ...args,
+    ]);
+    this.nodes.push(node);
+    await node.start();
+    return node;
+  }
+
+  /** Starts an introducer; `peers` are other introducers to link with. */
+  async introducer(
+    name: string,
+    peers: NodeProcess[] = [],
+    args: string[] = [],
+  ): Promise<NodeProcess> {
+    const extra = peers.length
+      ? ["--introducers", await this.bootstrapFile(`${name}-peers`, peers.map(Cluster.entryOf))]
+      : [];
+    return await this.#spawn(name, "introducer", [...extra, ...args]);
+  }
+
+  /** Starts a server bootstrapping from `introducers` (in order). */
+  async server(
+    name: string,
+    introducers: NodeProcess[],
+    args: string[] = [],
+  ): Promise<NodeProcess> {
+    const extra = introducers.length
+      ? [
+        "--introducers",
+        await this.bootstrapFile(`${name}-intro`, introducers.map(Cluster.entryOf)),
+      ]
+      : [];
+    return await this.#spawn(name, "server", [...extra, ...args]);
+  }
+
+  /** Waits until every node in `nodes` has a live link to every other. */
+  async waitForMesh(nodes: NodeProcess[], timeoutMs = 20_000): Promise<void> {
+    await waitUntil(
+      async () => {
+        for (const node of nodes) {
+          const links = new Set((await node.health()).links);
+          if (!nodes.every((other) => other === node || links.has(other.id))) return false;
+        }
+        return true;
+      },
+      timeoutMs,
+      `full mesh of ${nodes.map((n) => n.name).join(", ")}`,
+    );
+  }
+
+  /** Stops every node and removes the temp dir. */
+  async close(): Promise<void> {
+    await Promise.all(this.nodes.map((n) => n.stop()));
+    this.client.close();
+    await Deno.remove(this.dir, { recursive: true });
+  }
+}

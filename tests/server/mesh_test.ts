@@ -1,0 +1,134 @@
+// Multi-process mesh tests: real introducers and servers over TLS.
+
+import assert from "node:assert/strict";
+import { Cluster, waitUntil } from "../_cluster.ts";
+
+Deno.test("introducer + 3 servers form a full mesh; a 4th joins later and everyone links to it", async () => {
+  const cluster = await Cluster.create(0);
+  try {
+    const intro = await cluster.introducer("intro");
+    const servers = [];
+    for (const name of ["s1", "s2", "s3"]) servers.push(await cluster.server(name, [intro]));
+    await cluster.waitForMesh([intro, ...servers]);
+    for (const server of servers) {
+      const health = await server.health();
+      assert.equal(health.id, server.id);
+      const others = servers.filter((s) => s !== server).map((s) => s.id);
+      for (const id of others) {
+        assert.ok(health.links.includes(id), `${server.name} links to ${id}`);
+      }
+      assert.equal(health.links.length, 3, "two servers and the introducer, one link each");
+    }
+    const s4 = await cluster.server("s4", [intro]);
+    await cluster.waitForMesh([intro, ...servers, s4]);
+    for (const node of [intro, ...servers, s4]) {
+      assert.equal(
+        (await node.health()).links.length,
+        4,
+        `${node.name} has exactly one link per peer`,
+      );
+    }
+  } finally {
+    await cluster.close();
+  }
+});
+
+Deno.test("a server walks the bootstrap list: dead and wrongly pinned introducers are skipped", async () => {
+  const cluster = await Cluster.create(5);
+  try {
+    const intro = await cluster.introducer("intro");
+    const dead = await Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const deadPort = (dead.addr as Deno.NetAddr).port;
+    dead.close(); // a port nothing listens on
+    const other = await cluster.introducer("other"); // alive, but listed with the wrong key
+    const file = await cluster.bootstrapFile("walk", [
+      { host: "127.0.0.1", port: deadPort, pubkey: intro.pubkey },
+      { host: "127.0.0.1", port: other.port, pubkey: intro.pubkey },
+      Cluster.entryOf(intro),
+    ]);
+    const s1 = await cluster.server("s1", [], ["--introducers", file]);
+    await cluster.waitForMesh([intro, s1]);
+    const entries = s1.entries();
+    const unreachable = entries.find((e) => e.msg === "introducer unreachable");
+    assert.equal(unreachable?.introducer, `127.0.0.1:${deadPort}`, "tried the dead entry first");
+    const refused = entries.find((e) => e.msg === "introducer did not welcome us");
+    assert.equal(
+      refused?.introducer,
+      `127.0.0.1:${other.port}`,
+      "refused the welcome signed by an unpinned key",
+    );
+    const joined = entries.filter((e) => e.msg === "joined the mesh");
+    assert.deepEqual(
+      joined.map((e) => e.introducer),
+      [`127.0.0.1:${intro.port}`],
+      "joined through the pinned one only",
+    );
+  } finally {
+    await cluster.close();
+  }
+});
+
+Deno.test("with no introducer reachable a server runs standalone, retries, and joins when one appears", async () => {
+  const cluster = await Cluster.create(2);
+  try {
+    const intro = await cluster.introducer("intro");
+    const entry = Cluster.entryOf(intro);
+    await intro.stop();
+    const file = await cluster.bootstrapFile("later", [entry]);
+    const s1 = await cluster.server("s1", [], ["--introducers", file]);
+    await waitUntil(
+      () =>
+        s1.entries().some((e) =>
+          e.msg === "no introducer answered: running standalone, will retry"
+        ),
+      10_000,
+      "standalone",
+    );
+    assert.deepEqual((await s1.health()).links, []);
+    intro.args.splice(intro.args.indexOf("--port"), 2, "--port", String(entry.port));
+    await intro.start();
+    await cluster.waitForMesh([intro, s1], 30_000);
+  } finally {
+    await cluster.close();
+  }
+});
+
+Deno.test("several introducers link to each other and each welcomes servers with the full list", async () => {
+  const cluster = await Cluster.create(3);
+  try {
+    const i1 = await cluster.introducer("i1");
+    const i2 = await cluster.introducer("i2", [i1]);
+    await cluster.waitForMesh([i1, i2]);
+    const s1 = await cluster.server("s1", [i1]);
+    const s2 = await cluster.server("s2", [i2]);
+    // s2 joined through i2 only, yet links to s1, which i1 welcomed.
+    await cluster.waitForMesh([i1, i2, s1, s2]);
+  } finally {
+    await cluster.close();
+  }
+});
+
+Deno.test("a frozen server is dropped within the timeout and relinks when it resumes", async () => {
+  const cluster = await Cluster.create(6);
+  try {
+    const intro = await cluster.introducer("intro");
+    const s1 = await cluster.server("s1", [intro]);
+    const s2 = await cluster.server("s2", [intro]);
+    await cluster.waitForMesh([intro, s1, s2]);
+    s2.signal("SIGSTOP");
+    const frozenAt = Date.now();
+    await waitUntil(
+      async () => !(await s1.health()).links.includes(s2.id),
+      6_000,
+      "s1 to drop the frozen s2",
+    );
+    assert.ok(
+      Date.now() - frozenAt < 2000 + 2 * 500 + 1500,
+      "dropped within timeout + one heartbeat + slack",
+    );
+    s2.signal("SIGCONT");
+    await cluster.waitForMesh([intro, s1, s2], 30_000);
+  } finally {
+    await cluster.close();
+  }
+});
