@@ -95,10 +95,13 @@ export class Link {
   close(code = 1000, reason = ""): void {
     if (this.#closed) return;
     this.#closed = true;
+    // Client-side sockets (links we dialled) may only close with 1000 or
+    // 3000–4999; receivers treat all codes alike (SOCP.md §2), so fall back to 1000.
+    const allowed = code === 1000 || (code >= 3000 && code <= 4999) || !this.dialledByUs;
     try {
-      this.socket.close(code, reason.slice(0, 120));
+      this.socket.close(allowed ? code : 1000, reason.slice(0, 120));
     } catch {
-      // Already closing or never opened: nothing to do.
+      // Already closing: nothing more to do.
     }
   }
 

@@ -94,7 +94,7 @@ export class Mesh {
   readonly #dialing = new Set<string>();
   readonly #joinWaiters = new Map<Link, (joined: boolean) => void>();
   readonly #sleepers = new Set<() => void>();
-  #heartbeat?: ReturnType<typeof setInterval>;
+  #heartbeatTimer?: ReturnType<typeof setInterval>;
   #stopped = false;
   #helloSig?: Promise<string>;
   #heartbeatSig?: Promise<string>;
@@ -109,7 +109,7 @@ export class Mesh {
 
   /** Starts heartbeats and the bootstrap walk. */
   start(bootstrap: BootstrapEntry[]): void {
-    this.#heartbeat = setInterval(() => this.#tick(), this.#ctx.config.limits.heartbeatMs);
+    this.#heartbeatTimer = setInterval(() => this.#tick(), this.#ctx.config.limits.heartbeatMs);
     this.bootstrap(bootstrap).catch((e) =>
       this.#ctx.log.error("bootstrap failed", { error: String(e) })
     );
@@ -118,7 +118,7 @@ export class Mesh {
   /** Stops timers and retries; links are closed by the node. */
   stop(): void {
     this.#stopped = true;
-    clearInterval(this.#heartbeat);
+    clearInterval(this.#heartbeatTimer);
     for (const wake of this.#sleepers) wake();
     for (const retry of this.#retries.values()) clearTimeout(retry.timer);
     for (const resolve of this.#joinWaiters.values()) resolve(false);
@@ -326,6 +326,8 @@ export class Mesh {
     }
     if (keep !== link) return effects;
     log.info("server link up", { server: peerId, link: link.id, dialled: link.dialledByUs });
+    // A first HEARTBEAT at once tells the peer this link is heartbeat-monitored.
+    effects.push(send(link, await this.#heartbeat(peerId)));
     if (wasJoining) effects.push(send(link, await this.helloFrame("SERVER_ANNOUNCE", "*")));
     effects.push(...await this.#linkSync(link));
     return effects;
@@ -386,35 +388,40 @@ export class Mesh {
 
   // --- heartbeats ------------------------------------------------------------
 
+  /** A HEARTBEAT to `peerId`. Its payload is always `{}`, so one signature serves every heartbeat. */
+  async #heartbeat(peerId: string): Promise<FrameOf<"HEARTBEAT">> {
+    const { state } = this.#ctx;
+    this.#heartbeatSig ??= signPayload(state.self.keys.privateKey, {});
+    return {
+      type: "HEARTBEAT",
+      from: state.self.id,
+      to: peerId,
+      ts: this.#ctx.now(),
+      payload: {},
+      sig: await this.#heartbeatSig,
+    };
+  }
+
+  /**
+   * Every heartbeat interval: send HEARTBEATs, and close links silent for
+   * longer than the timeout. Peers that never sent a HEARTBEAT (dialects that
+   * rely on WebSocket pings, SOCP.md §9.5) are exempt.
+   */
   async #tick(): Promise<void> {
     const { state, config, log } = this.#ctx;
     const now = this.#ctx.now();
-    this.#heartbeatSig ??= signPayload(state.self.keys.privateKey, {});
-    const sig = await this.#heartbeatSig;
-    const dead: Link[] = [];
     const effects: Effect[] = [];
     for (const link of state.serverLinks()) {
-      // Peers that never sent a HEARTBEAT rely on WebSocket pings instead (SOCP.md §9.5).
-      if (link.sawHeartbeat && now - link.lastValidAt > config.limits.linkTimeoutMs) {
-        dead.push(link);
+      const subject = link.sawHeartbeat || state.heartbeatPeers.has(link.peerId!);
+      if (subject && now - link.lastValidAt > config.limits.linkTimeoutMs) {
+        log.warn("server link silent too long; closing", {
+          server: link.peerId,
+          silent_ms: now - link.lastValidAt,
+        });
+        effects.push({ kind: "close", link, code: 1001, reason: "heartbeat timeout" });
         continue;
       }
-      const heartbeat = {
-        type: "HEARTBEAT",
-        from: state.self.id,
-        to: link.peerId!,
-        ts: now,
-        payload: {},
-        sig,
-      };
-      effects.push(send(link, heartbeat as FrameOf<"HEARTBEAT">));
-    }
-    for (const link of dead) {
-      log.warn("server link silent too long; closing", {
-        server: link.peerId,
-        silent_ms: now - link.lastValidAt,
-      });
-      effects.push({ kind: "close", link, code: 1001, reason: "heartbeat timeout" });
+      effects.push(send(link, await this.#heartbeat(link.peerId!)));
     }
     await this.#host.apply(effects);
   }

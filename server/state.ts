@@ -63,6 +63,11 @@ export class ServerState {
   readonly localUsers: Map<string, Link> = new Map();
   /** `seen_ids`. */
   readonly seen: SeenIds;
+  /**
+   * Servers that have sent a HEARTBEAT on any link: every later link to them
+   * is subject to the silence timeout from the moment it opens.
+   */
+  readonly heartbeatPeers: Set<string> = new Set();
 
   constructor(self: Identity, seen: SeenIds = new SeenIds()) {
     this.self = self;

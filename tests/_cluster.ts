@@ -163,6 +163,7 @@ export class NodeProcess {
     this.#child = undefined;
     try {
       child.kill(signal);
+      child.kill("SIGCONT"); // a frozen (SIGSTOPped) process only acts on the signal once resumed
     } catch {
       // already exited
     }

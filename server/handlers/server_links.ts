@@ -209,6 +209,7 @@ const heartbeatRoute: Route<"HEARTBEAT"> = {
       : rejection(ErrorCode.BAD_REQUEST, "HEARTBEAT must come from the link peer"),
   handle(ctx, frame, link) {
     link.sawHeartbeat = true;
+    ctx.state.heartbeatPeers.add(frame.from);
     const now = ctx.now();
     return [persist((store) => store.touchServer(frame.from, now))];
   },
