@@ -181,6 +181,13 @@ export class NodeProcess {
     return this.#end("SIGKILL");
   }
 
+  /** Starts the process again after a stop or kill, on the same port. */
+  async restart(): Promise<void> {
+    const at = this.args.indexOf("--port");
+    this.args.splice(at, 2, "--port", String(this.port));
+    await this.start();
+  }
+
   /** Freezes or thaws the process (SIGSTOP / SIGCONT). */
   signal(signal: "SIGSTOP" | "SIGCONT"): void {
     this.#child?.kill(signal);

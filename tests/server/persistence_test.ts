@@ -1,0 +1,97 @@
+// Restarts: identity, pins, users and the public channel row survive; a
+// killed server rejoins with the same id and an intact database.
+
+import assert from "node:assert/strict";
+import { DatabaseSync } from "node:sqlite";
+import { Cluster, waitUntil } from "../_cluster.ts";
+
+function withDb<T>(dataDir: string, fn: (db: DatabaseSync) => T): T {
+  const db = new DatabaseSync(`${dataDir}/socp.sqlite`);
+  try {
+    return fn(db);
+  } finally {
+    db.close();
+  }
+}
+
+const row = (db: DatabaseSync, sql: string, ...args: string[]) => ({
+  ...db.prepare(sql).get(...args),
+});
+
+Deno.test("a restart keeps the id, key, pins, users and the public row (no reset on boot)", async () => {
+  const cluster = await Cluster.create(3);
+  try {
+    const intro = await cluster.introducer("intro");
+    const s1 = await cluster.server("s1", [intro]);
+    await cluster.waitForMesh([intro, s1]);
+    const { id, pubkey } = s1;
+    await s1.stop();
+    const alice = crypto.randomUUID();
+    const before = withDb(s1.dataDir, (db) => {
+      db.prepare(
+        "INSERT INTO users (user_id, pubkey, privkey_store, pake_password, meta, version) VALUES (?, ?, '', '', ?, 1)",
+      )
+        .run(alice, pubkey, '{"display_name":"Alice"}');
+      db.prepare("UPDATE groups SET version = 7, key_creator = ? WHERE group_id = 'public'").run(
+        id,
+      );
+      return {
+        group: row(db, "SELECT * FROM groups WHERE group_id = 'public'"),
+        user: row(db, "SELECT * FROM users WHERE user_id = ?", alice),
+        pin: row(db, "SELECT server_id, pubkey FROM servers WHERE server_id = ?", intro.id),
+      };
+    });
+    assert.equal(before.pin.pubkey, intro.pubkey, "the introducer's key was pinned");
+
+    await s1.restart();
+    assert.equal(s1.id, id, "same server id");
+    assert.equal(s1.pubkey, pubkey, "same key");
+    await cluster.waitForMesh([intro, s1]);
+    await s1.stop();
+    withDb(s1.dataDir, (db) => {
+      assert.deepEqual(row(db, "SELECT * FROM groups WHERE group_id = 'public'"), before.group);
+      assert.deepEqual(row(db, "SELECT * FROM users WHERE user_id = ?", alice), before.user);
+      assert.deepEqual(
+        row(db, "SELECT server_id, pubkey FROM servers WHERE server_id = ?", intro.id),
+        before.pin,
+      );
+      assert.equal(row(db, "PRAGMA integrity_check").integrity_check, "ok");
+    });
+  } finally {
+    await cluster.close();
+  }
+});
+
+Deno.test("kill -9: peers drop the links at once; the restarted server rejoins with its id and an intact DB", async () => {
+  const cluster = await Cluster.create(6);
+  try {
+    const intro = await cluster.introducer("intro");
+    const servers = [
+      await cluster.server("s1", [intro]),
+      await cluster.server("s2", [intro]),
+      await cluster.server("s3", [intro]),
+    ];
+    await cluster.waitForMesh([intro, ...servers]);
+    const [s1, s2, s3] = servers;
+    const { id, pubkey } = s3;
+    await s3.kill9();
+    await waitUntil(
+      async () => {
+        const [h1, h2] = [await s1.health(), await s2.health()];
+        return !h1.links.includes(id) && !h2.links.includes(id);
+      },
+      2000 + 1500,
+      "s1 and s2 to drop s3 within the link timeout",
+    );
+    await s3.restart();
+    assert.equal(s3.id, id);
+    assert.equal(s3.pubkey, pubkey);
+    await cluster.waitForMesh([intro, ...servers]);
+    withDb(
+      s3.dataDir,
+      (db) => assert.equal(row(db, "PRAGMA integrity_check").integrity_check, "ok"),
+    );
+  } finally {
+    await cluster.close();
+  }
+});
