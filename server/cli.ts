@@ -38,7 +38,8 @@ async function readFile(path: string, what: string): Promise<string> {
  * ```
  */
 export async function runCli(role: Role, args: string[]): Promise<void> {
-  const parsed = parseConfig(role, args, readEnv());
+  // `deno task server -- --port 9000` passes the separator through.
+  const parsed = parseConfig(role, args[0] === "--" ? args.slice(1) : args, readEnv());
   if (!parsed.ok) {
     if ("help" in parsed) {
       console.log(parsed.help);
@@ -48,6 +49,11 @@ export async function runCli(role: Role, args: string[]): Promise<void> {
     Deno.exit(2);
   }
   const config = parsed.config;
+  const denied = await missingPermission(config.dataDir);
+  if (denied) {
+    console.error(`socp-${role}: ${denied}`);
+    Deno.exit(2);
+  }
   let node: SocpNode;
   try {
     const options: NodeStartOptions = { bootstrap: [...config.introducers] };
@@ -79,6 +85,17 @@ export async function runCli(role: Role, args: string[]): Promise<void> {
   };
   Deno.addSignalListener("SIGINT", stop);
   Deno.addSignalListener("SIGTERM", stop);
+}
+
+/** A clear message when this process may not use its data directory (narrow permissions). */
+async function missingPermission(dataDir: string): Promise<string | undefined> {
+  for (const name of ["read", "write"] as const) {
+    const status = await Deno.permissions.query({ name, path: dataDir });
+    if (status.state !== "granted") {
+      return `needs ${name} access to its data directory ${dataDir}: run with --allow-read=${dataDir} --allow-write=${dataDir} (or choose --data inside the granted directories)`;
+    }
+  }
+  return undefined;
 }
 
 /** Prints the introducer's key and writes `bootstrap.json`, ready for servers' `--introducers`. */
