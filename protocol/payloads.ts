@@ -7,6 +7,7 @@
  */
 
 import { canonicalJson } from "./canonical.ts";
+import { CONTROL_CHARS } from "./display.ts";
 import { ErrorCode, type ProtocolError, protocolError } from "./errors.ts";
 import { DEFAULT_LIMITS, MAX_FAST_CHUNK_BYTES, RSA_BYTES } from "./limits.ts";
 import type { MessageType } from "./types.ts";
@@ -37,8 +38,6 @@ const version = int();
 // Largest chunk blob: a fast-mode chunk of 256 KiB plus IV and tag, in base64.
 const MAX_CHUNK_CHARS = Math.ceil(((MAX_FAST_CHUNK_BYTES + 32) * 4) / 3);
 const FILE_TYPES = ["FILE_START", "FILE_CHUNK", "FILE_END"];
-// deno-lint-ignore no-control-regex
-const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f]/;
 
 /**
  * `meta` of a hello or an advert: at most 4 KiB canonical. `strictName`
@@ -77,7 +76,8 @@ function meta(strictName: boolean): Check {
   );
 }
 
-const serverAddress = obj({ host, port, pubkey: key });
+const caps = list(str({ max: 64 }), 64);
+const serverAddress = obj({ host, port, pubkey: key }, { caps });
 
 const userLocations: Check = (v, path, ctx) => {
   if (!isRecord(v)) return protocolError(ErrorCode.BAD_REQUEST, `${path} must be an object`);
@@ -200,6 +200,7 @@ export const PAYLOAD_CHECKS: Readonly<Record<MessageType, Check>> = {
     clients: list(obj({ user_id: id, server_id: id }, { host, port, pubkey: key })),
     snapshot: obj({}, { user_locations: userLocations }),
     server_pub: key,
+    caps,
   }),
   SERVER_HELLO_LINK: serverAddress,
   SERVER_ANNOUNCE: serverAddress,

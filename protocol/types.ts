@@ -67,6 +67,11 @@ export interface ServerAddressPayload {
   host: string;
   port: number;
   pubkey: string;
+  /**
+   * Project extension: capabilities of the server. `"heartbeat"` promises a
+   * HEARTBEAT every interval, so its links are monitored from the start.
+   */
+  caps?: string[];
 }
 
 /** One entry of SERVER_WELCOME `servers`. */
@@ -93,6 +98,8 @@ export interface ServerWelcomePayload {
   clients?: ClientEntry[];
   snapshot?: { user_locations?: Record<string, string> };
   server_pub?: string;
+  /** Project extension: the introducer's capabilities (see {@linkcode ServerAddressPayload}). */
+  caps?: string[];
 }
 
 /** User metadata (SOCP.md §10.5); only `display_name` is shown, never used for routing. */

@@ -46,6 +46,10 @@ export interface NodeConfig {
   allowUnpinnedIntroducer: boolean;
   /** Refuse links from servers whose key is not already pinned. */
   requireKnownServers: boolean;
+  /** Accept unsigned user frames (off by default; SOCP.md §5.1). */
+  acceptUnsignedUserFrames: boolean;
+  /** Register unsigned, password-less hellos (off by default; SOCP.md §10.2). */
+  allowUnsignedHello: boolean;
   /** Answer SERVER_HELLO_JOIN (always true for the introducer). */
   acceptJoins: boolean;
   /** Accept user connections (false for the introducer). */
@@ -122,6 +126,36 @@ const FLAGS: Record<string, FlagSpec> = {
     type: "string",
     arg: "MS",
     help: "time to send a first frame (default 10000)",
+  },
+  "max-file-bytes": {
+    type: "string",
+    arg: "N",
+    help: "largest file a user may send (default 8388608)",
+  },
+  "user-rate": { type: "string", arg: "N", help: "frames per second per user link (default 500)" },
+  "user-burst": { type: "string", arg: "N", help: "burst of the user-link rate (default 1000)" },
+  "max-conns-per-ip": {
+    type: "string",
+    arg: "N",
+    help: "open connections per remote IP (default 32)",
+  },
+  "max-pending-per-ip": {
+    type: "string",
+    arg: "N",
+    help: "connections per IP before a first frame (default 8)",
+  },
+  "max-local-users": {
+    type: "string",
+    arg: "N",
+    help: "users this server hosts at once (default 10000)",
+  },
+  "accept-unsigned-user-frames": {
+    type: "boolean",
+    help: "accept unsigned frames from users (dialect C)",
+  },
+  "allow-unsigned-hello": {
+    type: "boolean",
+    help: "register unsigned hellos without a password (insecure)",
   },
   "log-level": { type: "string", arg: "LEVEL", help: "debug | info | warn | error (default info)" },
   "log-format": { type: "string", arg: "FMT", help: "json | text (default text)" },
@@ -233,6 +267,20 @@ export function parseBootstrapFile(text: string): BootstrapEntry[] {
   });
 }
 
+/** Numeric flags that set a limit: flag → [field of {@linkcode Limits}, minimum]. */
+const LIMIT_FLAGS: Record<string, [keyof Limits, number]> = {
+  "heartbeat-ms": ["heartbeatMs", 10],
+  "timeout-ms": ["linkTimeoutMs", 10],
+  "max-frame-bytes": ["maxFrameBytes", 1024],
+  "first-frame-timeout-ms": ["firstFrameTimeoutMs", 10],
+  "max-file-bytes": ["maxFileBytes", 0],
+  "user-rate": ["userRatePerSec", 1],
+  "user-burst": ["userBurst", 1],
+  "max-conns-per-ip": ["connectionsPerIp", 1],
+  "max-pending-per-ip": ["pendingConnectionsPerIp", 1],
+  "max-local-users": ["maxLocalUsers", 1],
+};
+
 function toInt(
   name: string,
   value: string | undefined,
@@ -286,28 +334,15 @@ export function parseConfig(role: Role, args: string[], env: Record<string, stri
     introducers.push(entry);
   }
 
-  const numbers = {
-    port: toInt("port", str("port"), role === "server" ? 8443 : 8765),
-    heartbeatMs: toInt("heartbeat-ms", str("heartbeat-ms"), DEFAULT_LIMITS.heartbeatMs, 10),
-    timeoutMs: toInt("timeout-ms", str("timeout-ms"), DEFAULT_LIMITS.linkTimeoutMs, 10),
-    maxFrameBytes: toInt(
-      "max-frame-bytes",
-      str("max-frame-bytes"),
-      DEFAULT_LIMITS.maxFrameBytes,
-      1024,
-    ),
-    firstFrameTimeoutMs: toInt(
-      "first-frame-timeout-ms",
-      str("first-frame-timeout-ms"),
-      DEFAULT_LIMITS.firstFrameTimeoutMs,
-      10,
-    ),
-  };
-  for (const value of Object.values(numbers)) {
+  const port = toInt("port", str("port"), role === "server" ? 8443 : 8765);
+  if (typeof port === "string") return { ok: false, error: port };
+  if (port > 65535) return { ok: false, error: "--port must be at most 65535" };
+  const limits: Limits = { ...DEFAULT_LIMITS };
+  for (const [flag, [field, min]] of Object.entries(LIMIT_FLAGS)) {
+    const value = toInt(flag, str(flag), DEFAULT_LIMITS[field], min);
     if (typeof value === "string") return { ok: false, error: value };
+    limits[field] = value;
   }
-  const n = numbers as Record<keyof typeof numbers, number>;
-  if (n.port > 65535) return { ok: false, error: "--port must be at most 65535" };
 
   const logLevel = (str("log-level") ?? "info") as LogLevel;
   if (!["debug", "info", "warn", "error"].includes(logLevel)) {
@@ -332,7 +367,7 @@ export function parseConfig(role: Role, args: string[], env: Record<string, stri
     config: {
       role,
       host,
-      port: n.port,
+      port,
       publicHost: str("public-host") ?? (host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host),
       dataDir: str("data") ?? `.socp/${role}`,
       introducers,
@@ -345,15 +380,11 @@ export function parseConfig(role: Role, args: string[], env: Record<string, stri
       logFormat,
       allowUnpinnedIntroducer: bool("allow-unpinned-introducer"),
       requireKnownServers: bool("require-known-servers"),
+      acceptUnsignedUserFrames: bool("accept-unsigned-user-frames"),
+      allowUnsignedHello: bool("allow-unsigned-hello"),
       acceptJoins: role === "introducer" || bool("accept-joins"),
       hostsUsers: role === "server",
-      limits: {
-        ...DEFAULT_LIMITS,
-        maxFrameBytes: n.maxFrameBytes,
-        firstFrameTimeoutMs: n.firstFrameTimeoutMs,
-        heartbeatMs: n.heartbeatMs,
-        linkTimeoutMs: n.timeoutMs,
-      },
+      limits,
     },
   };
 }

@@ -54,6 +54,8 @@ export interface Route<T extends MessageType> {
   ): Effect[] | Promise<Effect[]>;
   /** Exempt from `seen_ids` (HEARTBEAT, link-local frames). */
   noDedup?: boolean;
+  /** The handler applies the clock window itself (USER_HELLO: AUTH_FAILED, not TIMEOUT). */
+  ownClock?: boolean;
 }
 
 /** A dispatch table: message type → route. */

@@ -85,8 +85,11 @@ export async function receive(
       });
       return [];
     }
-    return [error(link, ErrorCode.RATE_LIMITED, "too many frames")];
+    link.overRateSince ??= now;
+    const sustained = now - link.overRateSince > limits.userRateCloseSec * 1000;
+    return [error(link, ErrorCode.RATE_LIMITED, "too many frames", sustained)];
   }
+  link.overRateSince = undefined;
 
   const route = tables[link.kind][frame.type] as Route<typeof frame.type> | undefined;
   if (!route) {
@@ -96,7 +99,9 @@ export async function receive(
     return [error(link, ErrorCode.UNKNOWN_TYPE, detail, link.kind === "pending")];
   }
 
-  if (!clockExempt(frame.type) && Math.abs(now - frame.ts) > limits.clockWindowMs) {
+  if (
+    !route.ownClock && !clockExempt(frame.type) && Math.abs(now - frame.ts) > limits.clockWindowMs
+  ) {
     return refuse(link, {
       error: { code: ErrorCode.TIMEOUT, detail: "ts outside the clock window" },
     });

@@ -23,6 +23,8 @@ export type Effect =
   | { kind: "persist"; write: (store: Store) => void }
   /** Bind a link to a peer server (de-duplication and link sync follow). */
   | { kind: "bind"; link: Link; peerId: string }
+  /** Request a public-channel rotation (joins and leaves are batched; repairs are delayed). */
+  | { kind: "rotate"; reason: "join" | "leave" | "repair"; users?: string[] }
   /** Make sure a link to a known server exists or is being dialled; `now` skips the lower-id wait. */
   | { kind: "dial"; serverId: string; now?: boolean };
 

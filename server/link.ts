@@ -64,6 +64,8 @@ export class Link {
   client?: string;
   /** Frame-rate limiter, set when the link's kind is known. */
   rate?: TokenBucket;
+  /** Since when this link has been over its rate without a frame getting through. */
+  overRateSince?: number;
   /** Invalid signatures in the last minute. */
   readonly invalidSigs: WindowCounter = new WindowCounter(60_000);
   /** When this node last sent this link an ERROR. */

@@ -17,7 +17,7 @@ import { type NodeContext, signed } from "./context.ts";
 import { type Effect, send, sendAll } from "./effects.ts";
 import type { Link, LinkKind } from "./link.ts";
 import { TokenBucket } from "./rate.ts";
-import { LOCAL, type ServerAddress } from "./state.ts";
+import { HEARTBEAT_CAP, LOCAL, type ServerAddress } from "./state.ts";
 
 /** What the mesh needs from its node. */
 export interface MeshHost {
@@ -128,7 +128,12 @@ export class Mesh {
   /** The payload of SERVER_HELLO_JOIN, SERVER_HELLO_LINK and SERVER_ANNOUNCE. */
   helloPayload(): ServerAddressPayload {
     const { address, self } = this.#ctx.state;
-    return { host: address.host, port: address.port, pubkey: self.keys.publicKey.b64 };
+    return {
+      host: address.host,
+      port: address.port,
+      pubkey: self.keys.publicKey.b64,
+      caps: [HEARTBEAT_CAP],
+    };
   }
 
   /** A hello-type frame. The payload never changes, so its signature is made once. */
@@ -333,7 +338,10 @@ export class Mesh {
     return effects;
   }
 
-  /** Link sync: adverts of our local users, refreshed when too old for the peer's clock window. */
+  /**
+   * Link sync: adverts of our local users, refreshed when too old for the
+   * peer's clock window, then the current public-channel frames.
+   */
   async #linkSync(link: Link): Promise<Effect[]> {
     const { state, config } = this.#ctx;
     const effects: Effect[] = [];
@@ -349,6 +357,10 @@ export class Mesh {
       }
       effects.push(send(link, entry.advert));
     }
+    // Then the stored current public-channel state, verbatim (SOCP.md §9.4).
+    const { updated, keyShare } = state.channel;
+    if (updated) effects.push(send(link, updated));
+    if (keyShare) effects.push(send(link, keyShare));
     return effects;
   }
 

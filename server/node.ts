@@ -7,7 +7,7 @@
  */
 
 import { buildError } from "../protocol/builders.ts";
-import { ErrorCode } from "../protocol/errors.ts";
+import { ErrorCode, toStandardCode } from "../protocol/errors.ts";
 import { parsePublicKey } from "../protocol/keys.ts";
 import { signFrame } from "../protocol/transport_sig.ts";
 import type { Frame } from "../protocol/types.ts";
@@ -18,6 +18,10 @@ import { type Effect, error } from "./effects.ts";
 import { loadOrCreateIdentity } from "./identity.ts";
 import { Link } from "./link.ts";
 import { createLogger, type Logger } from "./log.ts";
+import { loadChannel, PublicChannel } from "./channel.ts";
+import { expireTransfers } from "./handlers/files.ts";
+import { userLeft } from "./handlers/users.ts";
+import { ConnectionLimiter, type HttpEndpoint, httpHandler } from "./http.ts";
 import { type AttachOptions, Mesh, type MeshHost } from "./mesh.ts";
 import { Metrics } from "./metrics.ts";
 import { routeTables } from "./routes.ts";
@@ -51,9 +55,12 @@ const textType = /"type"\s*:\s*"([A-Z0-9_]{1,64})"/;
  * // const node = await SocpNode.start(config, { tls }); … await node.stop();
  * ```
  */
-export class SocpNode implements MeshHost {
+export class SocpNode implements MeshHost, HttpEndpoint {
   readonly ctx: NodeContext;
   readonly mesh: Mesh;
+  readonly channel: PublicChannel;
+  readonly #limiter: ConnectionLimiter;
+  #sweep?: ReturnType<typeof setInterval>;
   readonly #tables: RouteTables;
   readonly #client?: Deno.HttpClient;
   readonly #firstFrameTimers = new Map<Link, ReturnType<typeof setTimeout>>();
@@ -66,6 +73,8 @@ export class SocpNode implements MeshHost {
     this.#client = client;
     this.#tables = routeTables(ctx.config);
     this.mesh = new Mesh(this);
+    this.channel = new PublicChannel(this);
+    this.#limiter = new ConnectionLimiter(ctx.config.limits);
     this.#startedAt = ctx.now();
   }
 
@@ -81,6 +90,7 @@ export class SocpNode implements MeshHost {
     const store = Store.open(`${config.dataDir}/socp.sqlite`);
     const self = await loadOrCreateIdentity(config.dataDir, store);
     const state = new ServerState(self);
+    state.channel = loadChannel(store);
     for (const row of store.listServers()) {
       const key = parsePublicKey(row.pubkey);
       if (key.ok) state.pins.set(row.server_id, key.key);
@@ -109,6 +119,7 @@ export class SocpNode implements MeshHost {
       pubkey: self.keys.publicKey.b64,
     });
     node.mesh.start(options.bootstrap ?? config.introducers);
+    node.#sweep = setInterval(() => expireTransfers(ctx), 5_000);
     return node;
   }
 
@@ -123,21 +134,7 @@ export class SocpNode implements MeshHost {
       throw new Error("TLS certificate and key are required (or insecurePlain)");
     }
     const idleTimeout = Math.max(1, Math.round(config.limits.linkTimeoutMs / 1000));
-    const handler = (req: Request, info: Deno.ServeHandlerInfo<Deno.NetAddr>): Response => {
-      const path = new URL(req.url).pathname;
-      if (path === "/healthz" && req.method === "GET") return Response.json(this.health());
-      if (path !== "/ws" && path !== "/") return new Response("not found\n", { status: 404 });
-      if (req.headers.get("upgrade")?.toLowerCase() !== "websocket") {
-        return new Response("SOCP endpoint: connect with a WebSocket\n", {
-          status: 426,
-          headers: { upgrade: "websocket" },
-        });
-      }
-      const remote = info.remoteAddr.hostname; // read before the upgrade consumes the request
-      const { socket, response } = Deno.upgradeWebSocket(req, { idleTimeout });
-      this.attach(socket, { remote, dialledByUs: false, kind: "pending" });
-      return response;
-    };
+    const handler = httpHandler(this, this.#limiter, idleTimeout);
     const common = { hostname: config.host, port: config.port, onListen: () => {}, handler };
     this.#http = tls ? Deno.serve({ ...common, cert: tls.cert, key: tls.key }) : Deno.serve(common);
     this.ctx.state.address = { host: config.publicHost, port: this.#http.addr.port };
@@ -160,6 +157,12 @@ export class SocpNode implements MeshHost {
         DIAL_TIMEOUT_MS,
       );
     }
+  }
+
+  /** Takes an inbound socket from the HTTP handler. */
+  accept(socket: WebSocket, remote: string): void {
+    this.#limiter.opened(remote);
+    this.attach(socket, { remote, dialledByUs: false, kind: "pending" });
   }
 
   /** Wraps a socket into a link whose frames run through the pipeline in order. */
@@ -190,9 +193,13 @@ export class SocpNode implements MeshHost {
       queued++;
       link.enqueue(async () => {
         try {
+          const wasPending = link.kind === "pending";
           const effects = typeof event.data === "string"
             ? await receive(this.ctx, this.#tables, link, event.data)
             : [error(link, ErrorCode.BAD_REQUEST, "binary frames are not accepted")];
+          if (wasPending && link.kind !== "pending" && !link.dialledByUs) {
+            this.#limiter.identified(link.remote);
+          }
           await this.apply(effects);
         } catch (e) {
           log.error("frame handling failed", { link: link.describe(), error: String(e) });
@@ -233,6 +240,9 @@ export class SocpNode implements MeshHost {
           this.#clearFirstFrameTimer(effect.link);
           await this.apply(await this.mesh.bind(effect.link, effect.peerId));
           break;
+        case "rotate":
+          this.channel.request(effect.reason, effect.users);
+          break;
         case "dial":
           this.mesh.ensureLink(effect.serverId, effect.now);
           break;
@@ -257,9 +267,12 @@ export class SocpNode implements MeshHost {
     if (now - link.lastErrorAt >= 1000 / errorsPerSec) {
       link.lastErrorAt = now;
       this.ctx.metrics.inc("errors_sent", code);
+      // Some dialect clients stop reading on codes they do not know (SOCP.md §6.5).
+      const dialectClient = link.client !== undefined && !link.client.startsWith("socp-ts/");
+      const sent = dialectClient ? toStandardCode(code) : code;
       this.#send(
         link,
-        await buildError(this.ctx.state.self, effect.to ?? link.peerId ?? "*", code, detail),
+        await buildError(this.ctx.state.self, effect.to ?? link.peerId ?? "*", sent, detail),
       );
     } else {
       this.ctx.metrics.inc("errors_suppressed", code);
@@ -281,8 +294,10 @@ export class SocpNode implements MeshHost {
   #lost(link: Link): void {
     if (!this.ctx.state.allLinks.delete(link)) return; // already handled
     this.#clearFirstFrameTimer(link);
+    if (!link.dialledByUs) this.#limiter.closed(link.remote, link.kind === "pending");
     if (this.#stopped) return;
-    this.mesh.linkLost(link)
+    const cleanup = link.kind === "user" ? userLeft(this.ctx, link) : this.mesh.linkLost(link);
+    cleanup
       .then((effects) => this.apply(effects))
       .catch((e) =>
         this.ctx.log.error("link cleanup failed", { link: link.describe(), error: String(e) })
@@ -309,6 +324,8 @@ export class SocpNode implements MeshHost {
     if (this.#stopped) return;
     const { state, log } = this.ctx;
     this.mesh.stop();
+    this.channel.stop();
+    clearInterval(this.#sweep);
     const links = [...state.allLinks];
     const goodbye = links.length === 0 ? "" : JSON.stringify(
       await signFrame(

@@ -4,19 +4,30 @@
  * @module
  */
 
-import type { RouteTable } from "./context.ts";
 import type { NodeConfig } from "./config.ts";
+import type { RouteTable } from "./context.ts";
 import type { RouteTables } from "./dispatch.ts";
+import { CHANNEL_SERVER_ROUTES, CHANNEL_USER_ROUTES } from "./handlers/channel.ts";
+import { FILE_SERVER_ROUTES, FILE_USER_ROUTES } from "./handlers/files.ts";
 import { joinRoute, welcomeRoute } from "./handlers/join.ts";
 import { SERVER_LINK_ROUTES, serverHelloRoute } from "./handlers/server_links.ts";
+import {
+  clientHeartbeatRoute,
+  commandRoute,
+  directRoute,
+  helloRoute,
+  listRoute,
+} from "./handlers/users.ts";
 
 /**
- * The route tables of a node with this configuration.
+ * The route tables of a node with this configuration. A type missing from a
+ * link kind's table gets UNKNOWN_TYPE there: user links can never send
+ * server-only frames such as USER_ADVERTISE or SERVER_DELIVER.
  *
  * @example
  * ```ts
  * import { routeTables } from "./routes.ts";
- * // routeTables(config).pending.SERVER_HELLO_LINK
+ * // routeTables(config).user.MSG_DIRECT
  * ```
  */
 export function routeTables(config: NodeConfig): RouteTables {
@@ -25,10 +36,24 @@ export function routeTables(config: NodeConfig): RouteTables {
     SERVER_ANNOUNCE: serverHelloRoute,
   };
   if (config.acceptJoins) pending.SERVER_HELLO_JOIN = joinRoute;
+  if (config.hostsUsers) pending.USER_HELLO = helloRoute;
+  const linkLocal = {
+    CTRL_CLOSE: SERVER_LINK_ROUTES.CTRL_CLOSE,
+    ERROR: SERVER_LINK_ROUTES.ERROR,
+    ACK: SERVER_LINK_ROUTES.ACK,
+  };
   return {
     pending,
     joining: { SERVER_WELCOME: welcomeRoute },
-    server: SERVER_LINK_ROUTES,
-    user: {},
+    server: { ...SERVER_LINK_ROUTES, ...CHANNEL_SERVER_ROUTES, ...FILE_SERVER_ROUTES },
+    user: {
+      MSG_DIRECT: directRoute,
+      LIST_REQUEST: listRoute,
+      COMMAND: commandRoute,
+      HEARTBEAT: clientHeartbeatRoute,
+      ...CHANNEL_USER_ROUTES,
+      ...FILE_USER_ROUTES,
+      ...linkLocal,
+    },
   };
 }

@@ -14,10 +14,50 @@ import { SeenIds } from "./seen_ids.ts";
 /** `user_locations` value of a user hosted here. */
 export const LOCAL = "local";
 
+/**
+ * Capability a server declares in its hello payloads when it sends a HEARTBEAT
+ * every interval (a project extension): its links are then monitored for
+ * silence from the moment they open, not from its first heartbeat.
+ */
+export const HEARTBEAT_CAP = "heartbeat";
+
 /** Where a server can be dialled. */
 export interface ServerAddress {
   host: string;
   port: number;
+}
+
+/** The current public-channel state (SOCP.md §7.1). The clear key is never held. */
+export interface ChannelState {
+  /** Current key version; 0 before any key exists. */
+  version: number;
+  /** Server id that generated the current key. */
+  creator: string | null;
+  /** Members the current key is wrapped for. */
+  members: Set<string>;
+  /** The current PUBLIC_CHANNEL_UPDATED frame, verbatim (for link sync). */
+  updated?: string;
+  /** The current PUBLIC_CHANNEL_KEY_SHARE frame, verbatim (for link sync). */
+  keyShare?: string;
+}
+
+/** One file transfer relayed for a local sender (SOCP.md §8.2). */
+export interface Transfer {
+  from: string;
+  fileId: string;
+  to: string;
+  mode: "dm" | "public";
+  /** Fast (AES-GCM) DM mode. */
+  fast: boolean;
+  size: number;
+  /** Most chunks this transfer may carry. */
+  maxChunks: number;
+  chunks: number;
+  lastActivity: number;
+  /** Set when the transfer was refused: later frames are dropped silently. */
+  refused?: boolean;
+  /** USER_NOT_FOUND already sent for this transfer. */
+  notFoundSent?: boolean;
 }
 
 /** What the node knows of one online user. */
@@ -26,6 +66,8 @@ export interface DirectoryEntry {
   /** The hosting server's id (this node's id for local users). */
   serverId: string;
   pubkey: PublicKey;
+  /** Key to RSA-OAEP-wrap for this user: `meta.enc_pubkey` when given, else `pubkey`. */
+  encKey: PublicKey;
   meta: UserMeta;
   /** The USER_ADVERTISE frame as JSON text, relayed verbatim to new clients. */
   advert: string;
@@ -68,6 +110,12 @@ export class ServerState {
    * is subject to the silence timeout from the moment it opens.
    */
   readonly heartbeatPeers: Set<string> = new Set();
+  /** USER_HELLO replay cache: `user_id:nonce` of accepted hellos (240 s). */
+  readonly helloNonces: SeenIds = new SeenIds(100_000, 240_000);
+  /** File transfers of local senders, by `from:file_id`. */
+  readonly transfers: Map<string, Transfer> = new Map();
+  /** The public channel. */
+  channel: ChannelState = { version: 0, creator: null, members: new Set() };
 
   constructor(self: Identity, seen: SeenIds = new SeenIds()) {
     this.self = self;

@@ -54,7 +54,7 @@ export class FrameSocket {
   }
 
   /** Sends a frame object or raw text. */
-  send(frame: Frame | string | Record<string, unknown>): void {
+  send(frame: Frame | string | object): void {
     this.socket.send(typeof frame === "string" ? frame : JSON.stringify(frame));
   }
 

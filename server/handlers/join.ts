@@ -12,7 +12,7 @@ import type { ClientEntry, ServerEntry } from "../../protocol/types.ts";
 import { type NodeContext, rejection, type Route, signed, validatedKey } from "../context.ts";
 import { type Effect, error, persist, send } from "../effects.ts";
 import { saveServerId } from "../identity.ts";
-import { LOCAL } from "../state.ts";
+import { HEARTBEAT_CAP, LOCAL } from "../state.ts";
 
 /** The SERVER_WELCOME lists: live servers and online users, capped to stay under 1 MiB. */
 function welcomeLists(
@@ -71,11 +71,13 @@ export const joinRoute: Route<"SERVER_HELLO_JOIN"> = {
     const { host, port } = frame.payload;
     state.pins.set(assigned, key);
     state.serverAddrs.set(assigned, { host, port });
+    if (frame.payload.caps?.includes(HEARTBEAT_CAP)) state.heartbeatPeers.add(assigned);
     const now = ctx.now();
     const welcome = await signed(ctx, "SERVER_WELCOME", assigned, {
       assigned_id: assigned,
       ...welcomeLists(ctx, assigned),
       server_pub: state.self.keys.publicKey.b64,
+      caps: [HEARTBEAT_CAP],
     });
     ctx.log.info("welcomed a server", { server: assigned, requested: frame.from, host, port });
     return [
@@ -121,6 +123,7 @@ export const welcomeRoute: Route<"SERVER_WELCOME"> = {
       effects.push(persist((store) => saveServerId(store, assigned)));
     }
     state.pins.set(frame.from, introducerKey);
+    if (frame.payload.caps?.includes(HEARTBEAT_CAP)) state.heartbeatPeers.add(frame.from);
     if (link.target) state.serverAddrs.set(frame.from, link.target);
     effects.push(
       persist((store) =>

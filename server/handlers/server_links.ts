@@ -7,10 +7,12 @@
 
 import { buildUserDeliver } from "../../protocol/builders.ts";
 import { ErrorCode } from "../../protocol/errors.ts";
+import { parsePublicKey } from "../../protocol/keys.ts";
 import type {
   FrameOf,
   ServerAddressPayload,
   ServerDeliverDmPayload,
+  ServerDeliverWrappedPayload,
 } from "../../protocol/types.ts";
 import {
   type NodeContext,
@@ -22,7 +24,8 @@ import {
 } from "../context.ts";
 import { type Effect, error, persist, send, sendAll } from "../effects.ts";
 import type { Link } from "../link.ts";
-import { LOCAL } from "../state.ts";
+import { notFoundDetail, routeToUser } from "../routing.ts";
+import { HEARTBEAT_CAP, LOCAL } from "../state.ts";
 
 type HelloFrame = FrameOf<"SERVER_HELLO_LINK"> | FrameOf<"SERVER_ANNOUNCE">;
 
@@ -35,6 +38,7 @@ function learnServer(
 ): Effect {
   const key = validatedKey(payload.pubkey);
   if (!ctx.state.pins.has(serverId)) ctx.state.pins.set(serverId, key);
+  if (payload.caps?.includes(HEARTBEAT_CAP)) ctx.state.heartbeatPeers.add(serverId);
   ctx.state.serverAddrs.set(serverId, { host: payload.host, port: payload.port });
   const now = ctx.now();
   return persist((store) =>
@@ -129,8 +133,21 @@ function presenceSigner(
   return pinnedSigner(ctx, frame.from);
 }
 
-/** Forward to other servers (never back, never to the origin) and relay to local clients. */
-function gossip(ctx: NodeContext, frame: { from: string }, link: Link, raw: string): Effect[] {
+/**
+ * Forward to other servers (never back, never to the origin) and relay to local clients.
+ *
+ * @example
+ * ```ts
+ * import { gossip } from "./server_links.ts";
+ * // return gossip(ctx, frame, link, raw);
+ * ```
+ */
+export function gossip(
+  ctx: NodeContext,
+  frame: { from: string },
+  link: Link,
+  raw: string,
+): Effect[] {
   const { state } = ctx;
   return [
     ...sendAll(state.serverLinksExcept(link, state.links.get(frame.from)), raw),
@@ -149,7 +166,9 @@ const advertiseRoute: Route<"USER_ADVERTISE"> = {
     }
     state.userLocations.set(userId, serverId);
     const pubkey = validatedKey(frame.payload.pubkey ?? meta.pubkey!);
-    state.directory.set(userId, { userId, serverId, pubkey, meta, advert: raw });
+    const encText = meta.enc_pubkey ? parsePublicKey(meta.enc_pubkey) : undefined;
+    const encKey = encText?.ok ? encText.key : pubkey;
+    state.directory.set(userId, { userId, serverId, pubkey, encKey, meta, advert: raw });
     return gossip(ctx, frame, link, raw);
   },
 };
@@ -171,36 +190,40 @@ const removeRoute: Route<"USER_REMOVE"> = {
 const serverDeliverRoute: Route<"SERVER_DELIVER"> = {
   signers: (ctx, frame) => pinnedSigner(ctx, frame.from),
   async handle(ctx, frame, link, raw) {
-    const { state } = ctx;
-    if ("type" in frame.payload) {
-      return [
-        error(
-          link,
-          ErrorCode.UNKNOWN_TYPE,
-          "wrapped file frames are not relayed by this server yet",
-        ),
-      ];
-    }
-    const userId = frame.payload.user_id;
-    const location = state.locationOf(userId);
-    if (location === LOCAL) {
-      const target = state.localUsers.get(userId)!;
+    const payload = frame.payload;
+    // Dialect B wraps FILE_* frames (§8.3): unwrap, then route the file frame itself.
+    const wrapped = "type" in payload;
+    const target = routeToUser(ctx, payload.user_id, link);
+    if (target.kind === "local") {
+      if (wrapped) return [send(target.link, JSON.stringify(unwrapFileFrame(payload)))];
       const dm = frame as FrameOf<"SERVER_DELIVER"> & { payload: ServerDeliverDmPayload };
-      return [send(target, await buildUserDeliver(state.self, dm))];
+      return [send(target.link, await buildUserDeliver(ctx.state.self, dm))];
     }
-    const next = location !== undefined && location !== link.peerId
-      ? state.links.get(location)
-      : undefined;
-    if (next) return [send(next, raw)];
+    if (target.kind === "remote") {
+      return [send(target.link, wrapped ? JSON.stringify(unwrapFileFrame(payload)) : raw)];
+    }
     return [{
       kind: "error",
       link,
       code: ErrorCode.USER_NOT_FOUND,
-      detail: "recipient is not online",
+      detail: notFoundDetail(target),
       to: frame.from,
     }];
   },
 };
+
+/** The FILE_* frame inside a wrapped SERVER_DELIVER, as it travels unwrapped. */
+function unwrapFileFrame(p: ServerDeliverWrappedPayload): Record<string, unknown> {
+  const inner: Record<string, unknown> = {
+    type: p.type,
+    from: p.from,
+    to: p.to,
+    ts: p.ts,
+    payload: p.payload,
+  };
+  if (p.sig) inner.sig = p.sig;
+  return inner;
+}
 
 const heartbeatRoute: Route<"HEARTBEAT"> = {
   signers: (ctx, frame, link) =>

@@ -1,0 +1,44 @@
+/**
+ * How users are shown (SOCP.md §3): human names live only in
+ * `meta.display_name`, at most 64 characters without control characters, and
+ * display falls back to the user id. Routing and crypto never use names.
+ *
+ * @module
+ */
+
+import type { UserMeta } from "./types.ts";
+
+/**
+ * C0 and C1 control characters (and DEL), never allowed in a display name.
+ *
+ * @example
+ * ```ts
+ * import { CONTROL_CHARS } from "./display.ts";
+ * CONTROL_CHARS.test("a\u0007b"); // true
+ * ```
+ */
+// deno-lint-ignore no-control-regex
+export const CONTROL_CHARS: RegExp = /[\u0000-\u001f\u007f-\u009f]/;
+
+/** Longest display name, in characters. */
+export const MAX_DISPLAY_NAME = 64;
+
+/**
+ * The name to show for a user: `display_name` with controls removed, clipped
+ * to 64 characters, else the user id.
+ *
+ * @example
+ * ```ts
+ * import { displayName } from "./display.ts";
+ * displayName("u1", { display_name: "A\u0007lice" }); // "Alice"
+ * displayName("u1", {}); // "u1"
+ * ```
+ */
+export function displayName(userId: string, meta: UserMeta | undefined): string {
+  const raw = typeof meta?.display_name === "string" ? meta.display_name : "";
+  const name = [...raw.replace(new RegExp(CONTROL_CHARS.source, "g"), "")].slice(
+    0,
+    MAX_DISPLAY_NAME,
+  ).join("").trim();
+  return name || userId;
+}

@@ -1,0 +1,222 @@
+/**
+ * Public-channel key rotation (SOCP.md §7.2, §7.3). A fresh 256-bit key is
+ * wrapped for every online member and announced as PUBLIC_CHANNEL_ADD (joins
+ * only), PUBLIC_CHANNEL_UPDATED and PUBLIC_CHANNEL_KEY_SHARE; the clear key
+ * is dropped as soon as it is wrapped. Joins and leaves within 250 ms share a
+ * rotation; a repair rotation waits a random 100–500 ms and is skipped if a
+ * newer state covering our users arrives first.
+ *
+ * @module
+ */
+
+import { generateAesKey } from "../protocol/aes.ts";
+import { buildKeyShare } from "../protocol/builders.ts";
+import { compareCodePoints } from "../protocol/canonical.ts";
+import { encryptFor } from "../protocol/rsa.ts";
+import type { ChannelWrap } from "../protocol/types.ts";
+import { type NodeContext, signed } from "./context.ts";
+import { type Effect, persist, sendAll } from "./effects.ts";
+import { type ChannelState, LOCAL } from "./state.ts";
+import type { Store } from "./store.ts";
+
+const JOIN_BATCH_MS = 250;
+const UPDATED_SETTING = "public_updated";
+const KEY_SHARE_SETTING = "public_key_share";
+
+/**
+ * Whether an incoming state (version, creator) replaces the current one:
+ * a higher version, or the same version from a lower creator id (§7.3).
+ *
+ * @example
+ * ```ts
+ * import { stateWins } from "./channel.ts";
+ * stateWins(5, "b", { version: 5, creator: "c" }); // true
+ * stateWins(4, "a", { version: 5, creator: "c" }); // false
+ * ```
+ */
+export function stateWins(
+  version: number,
+  creator: string,
+  current: Pick<ChannelState, "version" | "creator">,
+): boolean {
+  if (version !== current.version) return version > current.version;
+  return current.creator !== null && compareCodePoints(creator, current.creator) < 0;
+}
+
+/**
+ * Persist effect for a new current state: version, creator, member wraps and
+ * the verbatim frames for link sync.
+ *
+ * @example
+ * ```ts
+ * import { persistChannel } from "./channel.ts";
+ * // effects.push(persistChannel(state.channel, wraps, now));
+ * ```
+ */
+export function persistChannel(channel: ChannelState, wraps: ChannelWrap[], now: number): Effect {
+  return persist((store) => {
+    store.setPublicVersion(channel.version, channel.creator ?? "", wraps, now);
+    store.setSetting(UPDATED_SETTING, channel.updated ?? "");
+    store.setSetting(KEY_SHARE_SETTING, channel.keyShare ?? "");
+  });
+}
+
+/**
+ * Reads the stored channel state at startup.
+ *
+ * @example
+ * ```ts
+ * import { loadChannel } from "./channel.ts";
+ * // state.channel = loadChannel(store);
+ * ```
+ */
+export function loadChannel(store: Store): ChannelState {
+  const group = store.publicGroup();
+  return {
+    version: group.version,
+    creator: group.key_creator,
+    members: new Set(store.publicMembers().map((m) => m.member_id)),
+    updated: store.getSetting(UPDATED_SETTING) || undefined,
+    keyShare: store.getSetting(KEY_SHARE_SETTING) || undefined,
+  };
+}
+
+/**
+ * Whether every local online user holds the current key.
+ *
+ * @example
+ * ```ts
+ * import { coversLocalUsers } from "./channel.ts";
+ * // if (!coversLocalUsers(ctx)) request a repair
+ * ```
+ */
+export function coversLocalUsers(ctx: NodeContext): boolean {
+  for (const [userId, at] of ctx.state.userLocations) {
+    if (at === LOCAL && !ctx.state.channel.members.has(userId)) return false;
+  }
+  return true;
+}
+
+/** What the channel needs from its node. */
+export interface ChannelHost {
+  readonly ctx: NodeContext;
+  apply(effects: Effect[]): Promise<void>;
+}
+
+/** Why a rotation is requested. */
+export type RotationReason = "join" | "leave" | "repair";
+
+/**
+ * Schedules and performs rotations for one node.
+ *
+ * @example
+ * ```ts
+ * import { PublicChannel } from "./channel.ts";
+ * // const channel = new PublicChannel(node); channel.request("join", [userId]);
+ * ```
+ */
+export class PublicChannel {
+  readonly #host: ChannelHost;
+  readonly #joined = new Set<string>();
+  #batchTimer?: ReturnType<typeof setTimeout>;
+  #repairTimer?: ReturnType<typeof setTimeout>;
+  #rotating: Promise<void> = Promise.resolve();
+  #stopped = false;
+
+  constructor(host: ChannelHost) {
+    this.#host = host;
+  }
+
+  /** Requests a rotation. */
+  request(reason: RotationReason, users: string[] = []): void {
+    if (this.#stopped) return;
+    if (reason === "repair") {
+      this.#repairTimer ??= setTimeout(() => {
+        this.#repairTimer = undefined;
+        // Skipped when a newer state covering our users arrived meanwhile.
+        if (!coversLocalUsers(this.#host.ctx)) this.#queue([]);
+      }, 100 + Math.random() * 400);
+      return;
+    }
+    users.forEach((u) => this.#joined.add(u));
+    this.#batchTimer ??= setTimeout(() => {
+      this.#batchTimer = undefined;
+      const joined = [...this.#joined];
+      this.#joined.clear();
+      this.#queue(joined);
+    }, JOIN_BATCH_MS);
+  }
+
+  /** Cancels pending rotations. */
+  stop(): void {
+    this.#stopped = true;
+    clearTimeout(this.#batchTimer);
+    clearTimeout(this.#repairTimer);
+  }
+
+  /** Rotations run one at a time, so each builds on the last. */
+  #queue(joined: string[]): void {
+    this.#rotating = this.#rotating
+      .then(() => this.#rotate(joined))
+      .catch((e) =>
+        this.#host.ctx.log.error("public channel rotation failed", { error: String(e) })
+      );
+  }
+
+  async #rotate(joined: string[]): Promise<void> {
+    const ctx = this.#host.ctx;
+    const { state } = ctx;
+    if (this.#stopped) return;
+    const members = [...state.directory.values()];
+    const version = state.channel.version + 1;
+    const key = generateAesKey();
+    let wraps: ChannelWrap[];
+    try {
+      wraps = await Promise.all(
+        members.map(async (m) => ({
+          member_id: m.userId,
+          wrapped_key: await encryptFor(m.encKey, key),
+        })),
+      );
+    } finally {
+      key.fill(0); // the clear key lives only while it is wrapped
+    }
+    // A state as new arrived while we wrapped: ours would not win; repair if still needed.
+    if (!stateWins(version, state.self.id, state.channel)) {
+      if (!coversLocalUsers(ctx)) this.request("repair");
+      return;
+    }
+    const frames = [];
+    const now = ctx.now();
+    if (joined.length) {
+      frames.push(
+        await signed(ctx, "PUBLIC_CHANNEL_ADD", "*", { add: joined, if_version: version - 1 }, now),
+      );
+    }
+    const updated = await signed(ctx, "PUBLIC_CHANNEL_UPDATED", "*", { version, wraps }, now);
+    const shares = wraps.map((w) => ({
+      member: w.member_id,
+      wrapped_public_channel_key: w.wrapped_key,
+    }));
+    const keyShare = await buildKeyShare(state.self, shares, version, now);
+    frames.push(updated, keyShare);
+    if (!stateWins(version, state.self.id, state.channel)) return; // superseded while signing
+    state.channel = {
+      version,
+      creator: state.self.id,
+      members: new Set(wraps.map((w) => w.member_id)),
+      updated: JSON.stringify(updated),
+      keyShare: JSON.stringify(keyShare),
+    };
+    ctx.log.info("public channel rotated", {
+      version,
+      members: wraps.length,
+      joined: joined.length,
+    });
+    const targets = [...state.serverLinks(), ...state.localUserLinks()];
+    await this.#host.apply([
+      persistChannel(state.channel, wraps, now),
+      ...frames.flatMap((f) => sendAll(targets, JSON.stringify(f))),
+    ]);
+  }
+}

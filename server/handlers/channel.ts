@@ -1,0 +1,140 @@
+/**
+ * Handlers of the public channel (SOCP.md §6.3, §7): incoming key states
+ * from other servers (convergence, repair) and MSG_PUBLIC_CHANNEL fan-out.
+ * Servers relay ciphertext they cannot read: they never hold the clear key.
+ *
+ * @module
+ */
+
+import { verifyKeyShareContentSig } from "../../protocol/content_sig.ts";
+import { ErrorCode } from "../../protocol/errors.ts";
+import { isUuidV4 } from "../../protocol/ids.ts";
+import type { ChannelWrap, FrameOf } from "../../protocol/types.ts";
+import { coversLocalUsers, persistChannel, stateWins } from "../channel.ts";
+import { type NodeContext, pinnedSigner, type Route, validatedKey } from "../context.ts";
+import { type Effect, error, send, sendAll } from "../effects.ts";
+import type { Link } from "../link.ts";
+import { notFoundDetail, routeToUser } from "../routing.ts";
+import { gossip } from "./server_links.ts";
+import { boundUserSigner, memberServerLinks, relayedUserSigner } from "./users.ts";
+
+/** After adopting a state: repair when our own online users are not in it. */
+function repairIfUncovered(ctx: NodeContext, effects: Effect[]): Effect[] {
+  if (!coversLocalUsers(ctx)) effects.push({ kind: "rotate", reason: "repair" });
+  return effects;
+}
+
+const addRoute: Route<"PUBLIC_CHANNEL_ADD"> = {
+  signers: (ctx, frame) => pinnedSigner(ctx, frame.from),
+  handle: (ctx, frame, link, raw) => gossip(ctx, frame, link, raw), // the version changes with UPDATED only
+};
+
+const updatedRoute: Route<"PUBLIC_CHANNEL_UPDATED"> = {
+  signers: (ctx, frame) => pinnedSigner(ctx, frame.from),
+  handle(ctx, frame, link, raw) {
+    const effects = gossip(ctx, frame, link, raw); // forwarded and relayed whether or not it wins
+    const { version, wraps } = frame.payload;
+    if (!stateWins(version, frame.from, ctx.state.channel)) return effects;
+    ctx.state.channel = {
+      version,
+      creator: frame.from,
+      members: new Set(wraps.map((w) => w.member_id)),
+      updated: raw,
+    };
+    effects.push(persistChannel(ctx.state.channel, wraps, ctx.now()));
+    return repairIfUncovered(ctx, effects);
+  },
+};
+
+const keyShareRoute: Route<"PUBLIC_CHANNEL_KEY_SHARE"> = {
+  signers: (ctx, frame) => pinnedSigner(ctx, frame.from),
+  async handle(ctx, frame, link, raw) {
+    const { state } = ctx;
+    const creator = state.pins.get(frame.from)!;
+    const p = frame.payload;
+    if (!validatedKey(p.creator_pub).equals(creator)) {
+      return [error(link, ErrorCode.BAD_KEY, "creator_pub is not the key of the sending server")];
+    }
+    if (
+      !(await verifyKeyShareContentSig(
+        creator,
+        { shares: p.shares, creatorPub: p.creator_pub },
+        p.content_sig,
+      ))
+    ) {
+      return [error(link, ErrorCode.INVALID_SIG, "key-share content_sig does not verify")];
+    }
+    const effects = gossip(ctx, frame, link, raw); // unchanged, never trimmed per member
+    const channel = state.channel;
+    const version = p.version ??
+      (frame.from === channel.creator ? channel.version : channel.version + 1);
+    const wraps: ChannelWrap[] = p.shares.map((s) => ({
+      member_id: s.member,
+      wrapped_key: (s.wrapped_public_channel_key ?? s.wrapped)!,
+    }));
+    if (frame.from === channel.creator && version === channel.version) {
+      channel.keyShare = raw; // the share that goes with the current UPDATED
+    } else if (stateWins(version, frame.from, channel)) {
+      state.channel = {
+        version,
+        creator: frame.from,
+        members: new Set(wraps.map((w) => w.member_id)),
+        keyShare: raw,
+      };
+    } else {
+      return effects;
+    }
+    effects.push(persistChannel(state.channel, wraps, ctx.now()));
+    return repairIfUncovered(ctx, effects);
+  },
+};
+
+/** Whether a MSG_PUBLIC_CHANNEL is the per-recipient dialect form (addressed to one user). */
+function perRecipient(ctx: NodeContext, to: string): boolean {
+  return to !== "public" && to !== "*" && (ctx.state.userLocations.has(to) || isUuidV4(to));
+}
+
+type PublicFrame = FrameOf<"MSG_PUBLIC_CHANNEL">;
+
+/** MSG_PUBLIC_CHANNEL from a local user: to local members and once to each server hosting members. */
+const publicFromUser: Route<"MSG_PUBLIC_CHANNEL"> = {
+  signers: boundUserSigner,
+  handle(ctx, frame: PublicFrame, link, raw) {
+    const registered = ctx.state.directory.get(frame.from)!.pubkey;
+    if (!validatedKey(frame.payload.sender_pub).equals(registered)) {
+      return [error(link, ErrorCode.BAD_KEY, "sender_pub is not your registered key")];
+    }
+    if (perRecipient(ctx, frame.to)) {
+      const target = routeToUser(ctx, frame.to);
+      if (target.kind === "local" || target.kind === "remote") return [send(target.link, raw)];
+      return [error(link, ErrorCode.USER_NOT_FOUND, notFoundDetail(target))];
+    }
+    return [
+      ...sendAll(ctx.state.localUserLinks(frame.from), raw),
+      ...sendAll(memberServerLinks(ctx), raw),
+    ];
+  },
+};
+
+/** MSG_PUBLIC_CHANNEL from another server: to local members only, never re-fanned. */
+const publicFromServer: Route<"MSG_PUBLIC_CHANNEL"> = {
+  signers: relayedUserSigner,
+  handle(ctx, frame: PublicFrame, link: Link, raw) {
+    if (perRecipient(ctx, frame.to)) {
+      const target = routeToUser(ctx, frame.to, link);
+      return target.kind === "local" || target.kind === "remote" ? [send(target.link, raw)] : [];
+    }
+    return sendAll(ctx.state.localUserLinks(frame.from), raw);
+  },
+};
+
+/** Channel routes on server links. */
+export const CHANNEL_SERVER_ROUTES = {
+  PUBLIC_CHANNEL_ADD: addRoute,
+  PUBLIC_CHANNEL_UPDATED: updatedRoute,
+  PUBLIC_CHANNEL_KEY_SHARE: keyShareRoute,
+  MSG_PUBLIC_CHANNEL: publicFromServer,
+} as const;
+
+/** Channel routes on user links. */
+export const CHANNEL_USER_ROUTES = { MSG_PUBLIC_CHANNEL: publicFromUser } as const;
