@@ -148,7 +148,7 @@ export interface ServerDeliverWrappedPayload {
   from: string;
   to: string;
   ts: number;
-  payload: Record<string, unknown>;
+  payload: FileStartPayload | FileChunkPayload | FileEndPayload;
   sig?: string;
 }
 

@@ -3,40 +3,19 @@
 
 import assert from "node:assert/strict";
 import { type Frame, signPayload } from "../../mod.ts";
-import { parseConfig } from "../../server/config.ts";
-import type { NodeContext } from "../../server/context.ts";
 import { receive } from "../../server/dispatch.ts";
 import type { Effect } from "../../server/effects.ts";
-import { Link } from "../../server/link.ts";
-import { createLogger } from "../../server/log.ts";
-import { Metrics } from "../../server/metrics.ts";
 import { TokenBucket } from "../../server/rate.ts";
-import { routeTables } from "../../server/routes.ts";
-import { ServerState } from "../../server/state.ts";
-import { Store } from "../../server/store.ts";
 import { ServerPeer } from "../_peer.ts";
 import { KEYS } from "../_vectors.ts";
+import { inProcess } from "./_inproc.ts";
 
 function setup() {
-  const parsed = parseConfig("server", ["--insecure-plain"], {});
-  if (!parsed.ok) throw new Error("config");
-  const store = Store.open(":memory:");
-  const ctx: NodeContext = {
-    state: new ServerState({ id: crypto.randomUUID(), keys: KEYS.B }),
-    store,
-    config: parsed.config,
-    log: createLogger({ sink: () => {} }),
-    metrics: new Metrics(),
-    now: Date.now,
-  };
+  const env = inProcess();
   const peer = new ServerPeer({ id: crypto.randomUUID(), keys: KEYS.A });
-  ctx.state.pins.set(peer.id, KEYS.A.publicKey);
-  const socket = { readyState: WebSocket.OPEN, send() {}, close() {} } as unknown as WebSocket;
-  const link = new Link({ socket, remote: "test", dialledByUs: false, now: Date.now() });
-  link.kind = "server";
-  link.peerId = peer.id;
-  ctx.state.links.set(peer.id, link);
-  return { ctx, store, peer, link, tables: routeTables(parsed.config) };
+  env.ctx.state.pins.set(peer.id, KEYS.A.publicKey);
+  const link = env.link("server", peer.id);
+  return { ctx: env.ctx, store: { close: env.close }, peer, link, tables: env.tables };
 }
 
 const errorCodes = (effects: Effect[]) =>

@@ -3,7 +3,10 @@
 
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
+import type { FrameOf } from "../../mod.ts";
 import { Cluster, waitUntil } from "../_cluster.ts";
+import { TestUser } from "../_user.ts";
+import { KEYS } from "../_vectors.ts";
 
 function withDb<T>(dataDir: string, fn: (db: DatabaseSync) => T): T {
   const db = new DatabaseSync(`${dataDir}/socp.sqlite`);
@@ -92,6 +95,49 @@ Deno.test("kill -9: peers drop the links at once; the restarted server rejoins w
       (db) => assert.equal(row(db, "PRAGMA integrity_check").integrity_check, "ok"),
     );
   } finally {
+    await cluster.close();
+  }
+});
+
+Deno.test("a dead server's users are removed mesh-wide; local clients are told", async () => {
+  const cluster = await Cluster.create(2);
+  const ann = new TestUser(KEYS.A, "Ann");
+  const dee = new TestUser(KEYS.B, "Dee");
+  try {
+    const intro = await cluster.introducer("intro");
+    const s1 = await cluster.server("s1", [intro]);
+    const s2 = await cluster.server("s2", [intro]);
+    const s3 = await cluster.server("s3", [intro]);
+    await cluster.waitForMesh([intro, s1, s2, s3]);
+    await ann.connect(s1.url, cluster.client);
+    await dee.connect(s3.url, cluster.client);
+    await ann.socket.next((f) => f.type === "USER_ADVERTISE" && f.payload.user_id === dee.id);
+    for (const s of [s1, s2]) {
+      await waitUntil(
+        async () => (await s.health()).users.online === 2,
+        5000,
+        `${s.name} sees both`,
+      );
+    }
+    await s3.kill9();
+    for (const s of [s1, s2]) {
+      await waitUntil(
+        async () => (await s.health()).users.online === 1,
+        3500,
+        `${s.name} drops Dee`,
+      );
+    }
+    const notice = await ann.socket.next((f) =>
+      f.type === "USER_REMOVE" && f.payload.user_id === dee.id
+    ) as FrameOf<"USER_REMOVE">;
+    assert.equal(notice.from, s1.id, "issued by Ann's own server");
+    assert.equal(notice.payload.server_id, s3.id, "naming the lost server");
+    const mark = ann.socket.frames.length;
+    await ann.dm(dee, "still there?");
+    await ann.socket.nextError("USER_NOT_FOUND", 5000, mark);
+  } finally {
+    await ann.close().catch(() => {});
+    await dee.close().catch(() => {});
     await cluster.close();
   }
 });

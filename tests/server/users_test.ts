@@ -107,8 +107,28 @@ Deno.test("unknown and offline recipients get USER_NOT_FOUND saying which; a for
     alice.socket.send(forged);
     await alice.socket.nextError("INVALID_SIG", 5000, mark);
     await bob.nextDm(); // the genuine one
+
+    // A DM whose sender_pub is not the sender's registered key is refused.
+    await new Promise((r) => setTimeout(r, 1100));
+    const genuine = await alice.dm(bob, "y");
+    const swapped = await signFrame(
+      {
+        ...genuine,
+        ts: genuine.ts + 1,
+        payload: { ...genuine.payload, sender_pub: KEYS.B.publicKey.b64 },
+      },
+      KEYS.A.privateKey,
+    );
+    mark = alice.socket.frames.length;
+    alice.socket.send(swapped);
+    await alice.socket.nextError("BAD_KEY", 5000, mark);
+    await waitUntil(() => bob.socket.ofType("USER_DELIVER").length >= 2, 5000, 'the genuine "y"');
     await new Promise((r) => setTimeout(r, 500));
-    assert.equal(bob.socket.ofType("USER_DELIVER").length, 1, "the forged DM was not delivered");
+    assert.equal(
+      bob.socket.ofType("USER_DELIVER").length,
+      2,
+      "neither the forged nor the swapped DM was delivered",
+    );
   } finally {
     for (const u of [alice, bob]) await u.close().catch(() => {});
     await cluster.close();

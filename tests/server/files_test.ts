@@ -1,0 +1,137 @@
+// File relay rules in the handlers, in-process: per-user transfer bound,
+// offline recipients, mode/target agreement, idle expiry.
+
+import assert from "node:assert/strict";
+import { buildSigned, encryptFor, type Identity, sha256Hex } from "../../mod.ts";
+import { receive } from "../../server/dispatch.ts";
+import type { Effect } from "../../server/effects.ts";
+import { expireTransfers } from "../../server/handlers/files.ts";
+import { LOCAL } from "../../server/state.ts";
+import { KEYS } from "../_vectors.ts";
+import { inProcess } from "./_inproc.ts";
+
+function world() {
+  const env = inProcess(["--max-file-bytes", "100000"]);
+  const sender: Identity = { id: crypto.randomUUID(), keys: KEYS.A };
+  const link = env.link("user", sender.id);
+  const { state } = env.ctx;
+  for (const [id, l] of [[sender.id, link]] as const) {
+    state.localUsers.set(id, l);
+    state.userLocations.set(id, LOCAL);
+    state.directory.set(id, {
+      userId: id,
+      serverId: state.self.id,
+      pubkey: KEYS.A.publicKey,
+      encKey: KEYS.A.publicKey,
+      meta: {},
+      advert: "{}",
+    });
+  }
+  return { env, sender, link };
+}
+
+const codes = (effects: Effect[]) => effects.flatMap((e) => (e.kind === "error" ? [e.code] : []));
+
+async function start(sender: Identity, to: string, size = 10, mode: "dm" | "public" = "dm") {
+  return await buildSigned(sender, "FILE_START", to, {
+    file_id: crypto.randomUUID(),
+    name: "f",
+    size,
+    sha256: await sha256Hex("x"),
+    mode,
+  });
+}
+
+Deno.test("at most 4 concurrent transfers per sending user", async () => {
+  const { env, sender, link } = world();
+  const outcomes = [];
+  for (let i = 0; i < 5; i++) {
+    link.lastErrorAt = -Infinity;
+    outcomes.push(
+      codes(
+        await receive(
+          env.ctx,
+          env.tables,
+          link,
+          JSON.stringify(await start(sender, "public", 10, "public")),
+        ),
+      ),
+    );
+  }
+  assert.deepEqual(outcomes, [[], [], [], [], ["RATE_LIMITED"]]);
+  env.close();
+});
+
+Deno.test("a file to a user registered here but offline gets USER_NOT_FOUND saying offline, once", async () => {
+  const { env, sender, link } = world();
+  const offline = crypto.randomUUID();
+  env.ctx.store.putUser({
+    user_id: offline,
+    pubkey: "k",
+    privkey_store: "",
+    pake_password: "",
+    meta: null,
+    version: 1,
+  });
+  const first = await start(sender, offline);
+  const effects = await receive(env.ctx, env.tables, link, JSON.stringify(first));
+  assert.deepEqual(effects.map((e) => e.kind === "error" && [e.code, e.detail]), [[
+    "USER_NOT_FOUND",
+    "recipient is registered here but offline",
+  ]]);
+  const chunk = await buildSigned(sender, "FILE_CHUNK", offline, {
+    file_id: first.payload.file_id,
+    index: 0,
+    ciphertext: await encryptFor(KEYS.B.publicKey, "x"),
+  });
+  assert.deepEqual(
+    await receive(env.ctx, env.tables, link, JSON.stringify(chunk)),
+    [],
+    "nothing more for that transfer",
+  );
+  env.close();
+});
+
+Deno.test("mode and target must agree, and a chunk's size must fit its mode", async () => {
+  const { env, sender, link } = world();
+  assert.deepEqual(
+    codes(
+      await receive(
+        env.ctx,
+        env.tables,
+        link,
+        JSON.stringify(await start(sender, "public", 10, "dm")),
+      ),
+    ),
+    ["BAD_REQUEST"],
+  );
+  link.lastErrorAt = -Infinity;
+  const pub = await start(sender, "public", 50_000, "public");
+  await receive(env.ctx, env.tables, link, JSON.stringify(pub));
+  const rsaSized = await buildSigned(sender, "FILE_CHUNK", "public", {
+    file_id: pub.payload.file_id,
+    index: 0,
+    ciphertext: "A".repeat(10),
+  });
+  assert.deepEqual(codes(await receive(env.ctx, env.tables, link, JSON.stringify(rsaSized))), [
+    "BAD_REQUEST",
+  ]);
+  env.close();
+});
+
+Deno.test("transfers idle for longer than the limit are dropped", async () => {
+  const { env, sender, link } = world();
+  await receive(
+    env.ctx,
+    env.tables,
+    link,
+    JSON.stringify(await start(sender, "public", 10, "public")),
+  );
+  assert.equal(env.ctx.state.transfers.size, 1);
+  assert.equal(expireTransfers(env.ctx), 0);
+  const realNow = env.ctx.now;
+  Object.assign(env.ctx, { now: () => realNow() + 61_000 });
+  assert.equal(expireTransfers(env.ctx), 1);
+  assert.equal(env.ctx.state.transfers.size, 0);
+  env.close();
+});
