@@ -253,3 +253,12 @@ async function exists(path: string): Promise<boolean> {
     throw e;
   }
 }
+
+if (import.meta.main) {
+  // deno run --allow-read=certs --allow-write=certs certs/mkcert.ts [DIR] [HOST…]
+  const [dir = "certs", ...hosts] = Deno.args;
+  const paths = await ensureDevCertificates(dir, hosts.length ? hosts : ["127.0.0.1", "localhost"]);
+  console.log(
+    `development certificates in ${dir}/ (CA ${paths.caCert}, server ${paths.cert}, key ${paths.key})`,
+  );
+}

@@ -5,7 +5,6 @@
 
 import { type DevCertificatePaths, ensureDevCertificates } from "../certs/mkcert.ts";
 import { importPrivateKey, type KeyPair } from "../mod.ts";
-import { ENV_NAMES } from "../server/config.ts";
 import { writeIdentityKey } from "../server/identity.ts";
 
 const FIXTURE_KEYS: { private_pkcs8_der_b64url: string }[] = JSON.parse(
@@ -94,7 +93,7 @@ export class NodeProcess {
         "--allow-net",
         `--allow-read=${this.dataDir},${c.certs.caCert.replace(/\/[^/]+$/, "")},${c.bootstrapDir}`,
         `--allow-write=${this.dataDir}`,
-        `--allow-env=${ENV_NAMES.join(",")}`,
+        "--allow-env=SOCP_*",
         ENTRY[this.role],
         ...this.args,
       ],
