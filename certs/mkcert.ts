@@ -14,10 +14,10 @@
  * @module
  */
 
+import { concatBytes } from "../protocol/bytes.ts";
 import {
   bits,
   bool,
-  concat,
   explicit,
   octets,
   oid,
@@ -27,7 +27,7 @@ import {
   uint,
   utcTime,
   utf8,
-} from "./_der_writer.ts";
+} from "../protocol/der.ts";
 
 /** PEM texts of a development CA and a server certificate it signed. */
 export interface DevCertificates {
@@ -66,13 +66,13 @@ function isIpv4(host: string): boolean {
 function subjectAltName(hosts: string[]): Uint8Array {
   const entries = hosts.map((h) => {
     if (isIpv4(h)) {
-      return concat(new Uint8Array([0x87, 4]), new Uint8Array(h.split(".").map(Number)));
+      return concatBytes(new Uint8Array([0x87, 4]), new Uint8Array(h.split(".").map(Number)));
     }
     if (h === "::1") {
-      return concat(new Uint8Array([0x87, 16]), new Uint8Array([...Array(15).fill(0), 1]));
+      return concatBytes(new Uint8Array([0x87, 16]), new Uint8Array([...Array(15).fill(0), 1]));
     }
     const dns = new TextEncoder().encode(h);
-    return concat(new Uint8Array([0x82, dns.length]), dns);
+    return concatBytes(new Uint8Array([0x82, dns.length]), dns);
   });
   return seq(...entries);
 }
@@ -123,7 +123,7 @@ async function tbsCertificate(spec: CertSpec): Promise<Uint8Array> {
     extension(
       "2.5.29.35",
       false,
-      seq(concat(new Uint8Array([0x80, 20]), await keyId(spec.issuerSpki))),
+      seq(concatBytes(new Uint8Array([0x80, 20]), await keyId(spec.issuerSpki))),
     ),
   ];
   if (!spec.isCa) {

@@ -2,6 +2,8 @@
 // exponent synchronously (so frame validation never awaits or throws), and to
 // wrap PKCS#1 `RSA PUBLIC KEY` bodies into SubjectPublicKeyInfo.
 
+import { bits, seq, tlv } from "./der.ts";
+
 /** The fields of an RSA public key read from DER. */
 export interface RsaPublicKeyFields {
   /** DER SubjectPublicKeyInfo bytes. */
@@ -84,26 +86,10 @@ export function readRsaSpki(spki: Uint8Array): RsaPublicKeyFields | null {
   return key && { spki, ...key };
 }
 
-function encodeLength(len: number): number[] {
-  if (len < 0x80) return [len];
-  const bytes: number[] = [];
-  for (let v = len; v > 0; v = Math.floor(v / 256)) bytes.unshift(v & 0xff);
-  return [0x80 | bytes.length, ...bytes];
-}
-
-function tlv(tag: number, content: Uint8Array): Uint8Array {
-  const head = [tag, ...encodeLength(content.length)];
-  const out = new Uint8Array(head.length + content.length);
-  out.set(head);
-  out.set(content, head.length);
-  return out;
-}
-
 /** Wraps a PKCS#1 `RSAPublicKey` into SubjectPublicKeyInfo, or null if malformed. */
 export function wrapPkcs1(pkcs1: Uint8Array): RsaPublicKeyFields | null {
   if (!readRsaPublicKey(pkcs1, 0, pkcs1.length)) return null;
-  const algorithm = tlv(0x30, new Uint8Array([0x06, RSA_OID.length, ...RSA_OID, 0x05, 0x00]));
-  const bitString = tlv(0x03, new Uint8Array([0, ...pkcs1]));
-  const spki = tlv(0x30, new Uint8Array([...algorithm, ...bitString]));
+  const algorithm = seq(tlv(0x06, new Uint8Array(RSA_OID)), tlv(0x05));
+  const spki = seq(algorithm, bits(pkcs1));
   return readRsaSpki(spki);
 }

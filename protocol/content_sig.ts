@@ -7,6 +7,7 @@
  */
 
 import { decodeBase64url } from "./base64url.ts";
+import { concatBytes } from "./bytes.ts";
 import { CanonicalError, canonicalJson, hasNonAscii } from "./canonical.ts";
 import { sha256 } from "./hash.ts";
 import type { PrivateKey, PublicKey } from "./keys.ts";
@@ -54,16 +55,6 @@ export interface KeyShareSigFields {
   creatorPub: string;
 }
 
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
 function v1(ciphertext: string, ids: string, ts: number): Uint8Array {
   return encoder.encode(ciphertext + ids + String(ts));
 }
@@ -78,7 +69,7 @@ async function messagePreimages(
   const out: Uint8Array[] = [];
   for (const ts of new Set(tsCandidates)) {
     const first = v1(ciphertext, ids, ts);
-    const second = raw && concat(raw, encoder.encode(ids + String(ts)));
+    const second = raw && concatBytes(raw, encoder.encode(ids + String(ts)));
     out.push(first);
     if (second) out.push(second);
     out.push(await sha256(first));
@@ -206,7 +197,7 @@ export async function verifyKeyShareContentSig(
   for (const form of forms) {
     const first = encoder.encode(form + fields.creatorPub);
     preimages.push(first);
-    if (creatorRaw) preimages.push(concat(await sha256(form), creatorRaw));
+    if (creatorRaw) preimages.push(concatBytes(await sha256(form), creatorRaw));
     preimages.push(await sha256(first));
   }
   return await verifyBytes(key, preimages, contentSig);

@@ -9,6 +9,7 @@
  */
 
 import { compareCodePoints } from "../protocol/canonical.ts";
+import { backoffMs, preferredLink } from "./link_policy.ts";
 import { parsePublicKey, type PublicKey } from "../protocol/keys.ts";
 import { signPayload } from "../protocol/transport_sig.ts";
 import type { FrameOf, ServerAddressPayload } from "../protocol/types.ts";
@@ -39,40 +40,8 @@ export interface AttachOptions {
   introducerKey?: PublicKey | null;
 }
 
-const BACKOFF_MS = [1000, 2000, 4000, 8000, 16000, 30000];
+/** How long a newcomer waits for SERVER_WELCOME (SOCP.md §6.1). */
 const JOIN_WAIT_MS = 10_000;
-
-/**
- * The reconnect delay of a given attempt: 1, 2, 4, 8, 16, then 30 s, ±20 %.
- *
- * @example
- * ```ts
- * import { backoffMs } from "./mesh.ts";
- * const d = backoffMs(0);
- * d >= 800 && d <= 1200; // true
- * ```
- */
-export function backoffMs(attempt: number, random: () => number = Math.random): number {
-  const base = BACKOFF_MS[Math.min(attempt, BACKOFF_MS.length - 1)];
-  return Math.round(base * (0.8 + 0.4 * random()));
-}
-
-/**
- * Which of two live links to one peer survives: the one dialled by the lower
- * server id; if the same side dialled both, the newer. Both ends decide alike.
- *
- * @example
- * ```ts
- * import { preferredLink } from "./mesh.ts";
- * // preferredLink(selfId, existing, incoming) === existing or incoming
- * ```
- */
-export function preferredLink(selfId: string, a: Link, b: Link): Link {
-  const diallerA = a.dialledByUs ? selfId : a.peerId!;
-  const diallerB = b.dialledByUs ? selfId : b.peerId!;
-  if (diallerA !== diallerB) return compareCodePoints(diallerA, diallerB) < 0 ? a : b;
-  return a.openedAt > b.openedAt || (a.openedAt === b.openedAt && a.id > b.id) ? a : b;
-}
 
 interface RetryState {
   attempt: number;

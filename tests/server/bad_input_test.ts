@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { buildMsgDirect, type Identity, signPayload } from "../../mod.ts";
-import { Cluster, type NodeProcess } from "../_cluster.ts";
+import { Cluster, type NodeProcess, waitUntil } from "../_cluster.ts";
 import { FrameSocket, ServerPeer } from "../_peer.ts";
 import { KEYS } from "../_vectors.ts";
 
@@ -175,6 +175,53 @@ Deno.test("a SERVER_HELLO_LINK whose key conflicts with the pin is refused with 
       assert.equal(row.pubkey, KEYS.A.publicKey.b64, "the pin is unchanged");
     } finally {
       db.close();
+    }
+  });
+});
+
+Deno.test("endpoints: /ws and / upgrade, /healthz answers, other paths get 404", async () => {
+  await withServer(async (cluster, server) => {
+    const atRoot = await FrameSocket.open(`wss://127.0.0.1:${server.port}/`, cluster.client);
+    await atRoot.close();
+    const query = await FrameSocket.open(
+      `wss://127.0.0.1:${server.port}/ws?client=x`,
+      cluster.client,
+    );
+    await query.close();
+    const notFound = await fetch(`https://127.0.0.1:${server.port}/chat`, {
+      client: cluster.client,
+    });
+    await notFound.body?.cancel();
+    assert.equal(notFound.status, 404);
+    await assert.rejects(FrameSocket.open(`wss://127.0.0.1:${server.port}/chat`, cluster.client));
+  });
+});
+
+Deno.test("dialect A opens a link with SERVER_ANNOUNCE; an unsigned JOIN is refused", async () => {
+  await withServer(async (cluster, server) => {
+    const peer = newPeer();
+    const link = await FrameSocket.open(server.url, cluster.client);
+    link.send(await peer.sign("SERVER_ANNOUNCE", server.id, peer.hello()));
+    await waitUntil(
+      async () => (await server.health()).links.includes(peer.id),
+      5000,
+      "the ANNOUNCE-opened link",
+    );
+    await link.close();
+
+    // A plain server does not answer joins; an introducer demands a signature.
+    const intro = await cluster.introducer("intro");
+    for (const [node, code] of [[server, "UNKNOWN_TYPE"], [intro, "INVALID_SIG"]] as const) {
+      const joiner = await FrameSocket.open(node.url, cluster.client);
+      const join = await newPeer().sign(
+        "SERVER_HELLO_JOIN",
+        `127.0.0.1:${node.port}`,
+        newPeer().hello(),
+      );
+      delete join.sig;
+      joiner.send(join);
+      await joiner.nextError(code);
+      await joiner.closed();
     }
   });
 });

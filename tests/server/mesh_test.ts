@@ -1,6 +1,9 @@
 // Multi-process mesh tests: real introducers and servers over TLS.
 
 import assert from "node:assert/strict";
+import { isUuidV4 } from "../../mod.ts";
+import { saveServerId } from "../../server/identity.ts";
+import { Store } from "../../server/store.ts";
 import { Cluster, waitUntil } from "../_cluster.ts";
 
 Deno.test("introducer + 3 servers form a full mesh; a 4th joins later and everyone links to it", async () => {
@@ -128,6 +131,37 @@ Deno.test("a frozen server is dropped within the timeout and relinks when it res
     );
     s2.signal("SIGCONT");
     await cluster.waitForMesh([intro, s1, s2], 30_000);
+  } finally {
+    await cluster.close();
+  }
+});
+
+Deno.test("an id already taken by another key gets a fresh one from the introducer, adopted and kept", async () => {
+  const cluster = await Cluster.create(4);
+  try {
+    const intro = await cluster.introducer("intro");
+    const s1 = await cluster.server("s1", [intro]);
+    // s2's database claims s1's id (with its own, different key).
+    const dataDir = `${cluster.dir}/s2`;
+    await Deno.mkdir(dataDir, { mode: 0o700 });
+    const store = Store.open(`${dataDir}/socp.sqlite`);
+    saveServerId(store, s1.id);
+    store.close();
+    const s2 = await cluster.server("s2", [intro]);
+    assert.equal(s2.id, s1.id, "it starts with the colliding id");
+    await waitUntil(
+      async () => (await s2.health()).id !== s1.id,
+      10_000,
+      "a fresh id from the introducer",
+    );
+    const health = await s2.health();
+    s2.id = health.id;
+    await cluster.waitForMesh([intro, s1, s2]);
+    assert.ok(isUuidV4(health.id));
+    assert.ok(s2.entries().some((e) => e.msg === "adopting the id the introducer assigned"));
+    await s2.stop();
+    await s2.restart();
+    assert.equal(s2.id, health.id, "the assigned id persists");
   } finally {
     await cluster.close();
   }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { Link } from "../../server/link.ts";
-import { backoffMs, preferredLink } from "../../server/mesh.ts";
+import { backoffMs, preferredLink } from "../../server/link_policy.ts";
 import { TokenBucket, WindowCounter } from "../../server/rate.ts";
 import { SeenIds } from "../../server/seen_ids.ts";
 

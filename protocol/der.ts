@@ -1,4 +1,18 @@
-// A minimal DER writer: just the ASN.1 types an X.509 certificate needs.
+/**
+ * A minimal DER (ASN.1) writer: the types SPKI wrapping and X.509
+ * certificates need. Pure; used by key parsing and by the development
+ * certificate generator.
+ *
+ * @example
+ * ```ts
+ * import { oid, seq } from "./der.ts";
+ * seq(oid("1.2.840.113549.1.1.1")).length; // 13
+ * ```
+ *
+ * @module
+ */
+
+import { concatBytes } from "./bytes.ts";
 
 export type Der = Uint8Array;
 
@@ -10,18 +24,8 @@ function length(n: number): number[] {
 }
 
 export function tlv(tag: number, ...content: Der[]): Der {
-  const body = concat(...content);
-  return concat(new Uint8Array([tag, ...length(body.length)]), body);
-}
-
-export function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  const body = concatBytes(...content);
+  return concatBytes(new Uint8Array([tag, ...length(body.length)]), body);
 }
 
 export const seq = (...items: Der[]): Der => tlv(0x30, ...items);
@@ -36,7 +40,7 @@ export function uint(bytes: Uint8Array): Der {
   let i = 0;
   while (i < bytes.length - 1 && bytes[i] === 0) i++;
   const trimmed = bytes.subarray(i);
-  return tlv(0x02, trimmed[0] & 0x80 ? concat(new Uint8Array([0]), trimmed) : trimmed);
+  return tlv(0x02, trimmed[0] & 0x80 ? concatBytes(new Uint8Array([0]), trimmed) : trimmed);
 }
 
 export const smallInt = (n: number): Der => uint(new Uint8Array([n]));
