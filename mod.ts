@@ -41,7 +41,7 @@ export {
   toStandardCode,
 } from "./protocol/errors.ts";
 export * from "./protocol/limits.ts";
-export { CONTROL_CHARS, displayName, MAX_DISPLAY_NAME } from "./protocol/display.ts";
+export { CONTROL_CHARS, displayName, MAX_DISPLAY_NAME, stripControls } from "./protocol/display.ts";
 export { displayTime, isHostPort, isPeerId, isUuidV4, newId, nowMs } from "./protocol/ids.ts";
 export {
   exportPrivateKey,

@@ -20,6 +20,21 @@ import type { UserMeta } from "./types.ts";
 // deno-lint-ignore no-control-regex
 export const CONTROL_CHARS: RegExp = /[\u0000-\u001f\u007f-\u009f]/;
 
+const CONTROL_CHARS_GLOBAL = new RegExp(CONTROL_CHARS.source, "g");
+
+/**
+ * Removes every control character.
+ *
+ * @example
+ * ```ts
+ * import { stripControls } from "./display.ts";
+ * stripControls("a\u0000b\u009fc"); // "abc"
+ * ```
+ */
+export function stripControls(text: string): string {
+  return text.replace(CONTROL_CHARS_GLOBAL, "");
+}
+
 /** Longest display name, in characters. */
 export const MAX_DISPLAY_NAME = 64;
 
@@ -36,9 +51,6 @@ export const MAX_DISPLAY_NAME = 64;
  */
 export function displayName(userId: string, meta: UserMeta | undefined): string {
   const raw = typeof meta?.display_name === "string" ? meta.display_name : "";
-  const name = [...raw.replace(new RegExp(CONTROL_CHARS.source, "g"), "")].slice(
-    0,
-    MAX_DISPLAY_NAME,
-  ).join("").trim();
+  const name = [...stripControls(raw)].slice(0, MAX_DISPLAY_NAME).join("").trim();
   return name || userId;
 }

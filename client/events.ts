@@ -1,0 +1,114 @@
+/**
+ * Client events: what a UI (REPL, `--json`, browser) renders.
+ *
+ * @module
+ */
+
+/** One online user, as `/list` shows it. */
+export interface UserListing {
+  user_id: string;
+  display_name: string;
+  server_id: string;
+  /** Hex SHA-256 of the user's key, when known. */
+  fingerprint?: string;
+}
+
+/** Everything a client reports. */
+export type ClientEvent =
+  | { type: "ready"; userId: string; serverId: string; server: string }
+  | { type: "users"; users: UserListing[] }
+  | {
+    type: "dm";
+    from: string;
+    fromName: string;
+    text: string | null;
+    ts: number;
+    verified: boolean;
+    warning?: string;
+  }
+  | {
+    type: "public";
+    from: string;
+    fromName: string;
+    text: string | null;
+    ts: number;
+    verified: boolean;
+    warning?: string;
+  }
+  | {
+    type: "file";
+    from: string;
+    fromName: string;
+    name: string;
+    path: string;
+    size: number;
+    sha256: string;
+    verified: boolean;
+    mode: "dm" | "public";
+  }
+  | { type: "progress"; fileId: string; sent: number; total: number }
+  | { type: "presence"; userId: string; displayName: string; online: boolean; serverId: string }
+  | {
+    type: "key-change";
+    userId: string;
+    displayName: string;
+    fingerprint: string;
+    offered: string;
+  }
+  | { type: "error"; code: string; detail: string }
+  | { type: "disconnected"; reason: string; retryInMs?: number };
+
+/**
+ * Delivers events to listeners and to async iterators.
+ *
+ * @example
+ * ```ts
+ * import { EventHub } from "./events.ts";
+ * const hub = new EventHub();
+ * const seen: string[] = [];
+ * hub.on((e) => seen.push(e.type));
+ * hub.emit({ type: "error", code: "X", detail: "" });
+ * seen; // ["error"]
+ * ```
+ */
+export class EventHub {
+  readonly #listeners = new Set<(event: ClientEvent) => void>();
+
+  /** Subscribes; returns the unsubscribe function. */
+  on(listener: (event: ClientEvent) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Sends an event to every listener (a failing listener does not stop the others). */
+  emit(event: ClientEvent): void {
+    for (const listener of this.#listeners) {
+      try {
+        listener(event);
+      } catch (e) {
+        console.error("event listener failed:", e);
+      }
+    }
+  }
+
+  /** Events from now on, as an async iterator (ends when `signal` aborts). */
+  async *stream(signal?: AbortSignal): AsyncGenerator<ClientEvent> {
+    const queue: ClientEvent[] = [];
+    let wake: (() => void) | undefined;
+    const off = this.on((e) => {
+      queue.push(e);
+      wake?.();
+    });
+    const abort = () => wake?.();
+    signal?.addEventListener("abort", abort);
+    try {
+      while (!signal?.aborted) {
+        if (queue.length) yield queue.shift()!;
+        else await new Promise<void>((r) => (wake = r));
+      }
+    } finally {
+      off();
+      signal?.removeEventListener("abort", abort);
+    }
+  }
+}

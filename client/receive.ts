@@ -1,0 +1,255 @@
+/**
+ * What a client does with each frame it receives, as a table from message
+ * type to handler. Every message is verified before it is shown: a DM or
+ * public message whose content signature fails, or whose `sender_pub`
+ * differs from the sender's advertised key, becomes an event with
+ * `verified: false` and no text (SOCP.md §6.2, §7.4, §8.4).
+ *
+ * @module
+ */
+
+import type { Identity } from "../protocol/builders.ts";
+import {
+  dmSigFieldsOf,
+  publicSigFieldsOf,
+  verifyDmContentSig,
+  verifyPublicContentSig,
+} from "../protocol/content_sig.ts";
+import { parsePublicKey, type PublicKey } from "../protocol/keys.ts";
+import { decryptWith } from "../protocol/rsa.ts";
+import { verifyFrame } from "../protocol/transport_sig.ts";
+import type { Frame, FrameOf, MessageType } from "../protocol/types.ts";
+import type { ChannelKeys } from "./channel_keys.ts";
+import type { Directory } from "./directory.ts";
+import type { ClientEvent } from "./events.ts";
+import type { IncomingTransfers } from "./transfers.ts";
+
+/** What the handlers need from the client. */
+export interface ReceiveContext {
+  readonly identity: Identity;
+  readonly directory: Directory;
+  readonly channel: ChannelKeys;
+  readonly incoming: IncomingTransfers;
+  /** The connected server's id and key (from the hello ACK). */
+  readonly server: { id?: string; key?: PublicKey };
+  emit(event: ClientEvent): void;
+  saveFile(name: string, bytes: Uint8Array): Promise<string>;
+}
+
+type Handler<T extends MessageType> = (
+  ctx: ReceiveContext,
+  frame: FrameOf<T>,
+) => Promise<void> | void;
+
+const utf8 = new TextDecoder("utf-8", { fatal: false }); // invalid bytes become U+FFFD
+
+function nameOf(ctx: ReceiveContext, userId: string): string {
+  return ctx.directory.get(userId)?.name ?? userId;
+}
+
+/**
+ * The key to check a user's content signature with: the advertised key, or
+ * `sender_pub` when the sender is not in the directory (identity unverified).
+ * A `sender_pub` that differs from the advertised key is refused.
+ */
+function senderKey(
+  ctx: ReceiveContext,
+  from: string,
+  senderPub: string,
+): { key?: PublicKey; known: boolean; warning?: string } {
+  const contact = ctx.directory.get(from);
+  const offered = parsePublicKey(senderPub);
+  if (contact) {
+    if (!offered.ok || !offered.key.equals(contact.pubkey)) {
+      return {
+        known: true,
+        warning: "sender_pub is not the sender's advertised key; message rejected",
+      };
+    }
+    return { key: contact.pubkey, known: true };
+  }
+  return offered.ok
+    ? { key: offered.key, known: false }
+    : { known: false, warning: "sender key unusable" };
+}
+
+async function onDeliver(ctx: ReceiveContext, frame: FrameOf<"USER_DELIVER">): Promise<void> {
+  const p = frame.payload;
+  const base = { from: p.sender, fromName: nameOf(ctx, p.sender), ts: frame.ts };
+  const { key, known, warning } = senderKey(ctx, p.sender, p.sender_pub);
+  if (!key) return ctx.emit({ type: "dm", ...base, text: null, verified: false, warning });
+  if (await verifyDmContentSig(key, dmSigFieldsOf(frame), p.content_sig)) {
+    const plain = await decryptWith(ctx.identity.keys.privateKey, p.ciphertext);
+    if (!plain) {
+      return ctx.emit({
+        type: "dm",
+        ...base,
+        text: null,
+        verified: false,
+        warning: "could not decrypt",
+      });
+    }
+    return ctx.emit({
+      type: "dm",
+      ...base,
+      text: utf8.decode(plain),
+      verified: known,
+      ...(known ? {} : { warning: "sender not in the directory: identity unverified" }),
+    });
+  }
+  // Dialect A delivers public messages as USER_DELIVER (SOCP.md §6.2 step 3).
+  if (await verifyPublicContentSig(key, publicSigFieldsOf(frame), p.content_sig)) {
+    const plain = await ctx.channel.open(p.ciphertext);
+    if (plain) {
+      return ctx.emit({ type: "public", ...base, text: utf8.decode(plain), verified: known });
+    }
+  }
+  ctx.emit({
+    type: "dm",
+    ...base,
+    text: null,
+    verified: false,
+    warning: "content signature does not verify; message rejected",
+  });
+}
+
+async function onPublic(ctx: ReceiveContext, frame: FrameOf<"MSG_PUBLIC_CHANNEL">): Promise<void> {
+  const p = frame.payload;
+  const base = { from: frame.from, fromName: nameOf(ctx, frame.from), ts: frame.ts };
+  const { key, known, warning } = senderKey(ctx, frame.from, p.sender_pub);
+  if (!key) return ctx.emit({ type: "public", ...base, text: null, verified: false, warning });
+  if (!(await verifyPublicContentSig(key, publicSigFieldsOf(frame), p.content_sig))) {
+    return ctx.emit({
+      type: "public",
+      ...base,
+      text: null,
+      verified: false,
+      warning: "content signature does not verify; message rejected",
+    });
+  }
+  const plain = await ctx.channel.open(p.ciphertext, p.key_version);
+  if (!plain) {
+    return ctx.emit({
+      type: "public",
+      ...base,
+      text: null,
+      verified: known,
+      warning: "no channel key opens this message",
+    });
+  }
+  ctx.emit({ type: "public", ...base, text: utf8.decode(plain), verified: known });
+}
+
+/** Adverts are accepted from the hosting server, or re-issued by our own server (dialect A). */
+async function onAdvertise(ctx: ReceiveContext, frame: FrameOf<"USER_ADVERTISE">): Promise<void> {
+  const fromOwnServer = frame.from === ctx.server.id;
+  if (frame.payload.server_id !== frame.from && !fromOwnServer) return;
+  if (fromOwnServer && ctx.server.key && !(await verifyFrame(ctx.server.key, frame))) return;
+  if (frame.payload.user_id === ctx.identity.id) return;
+  const change = await ctx.directory.advertise(frame);
+  if (change?.kind === "online") {
+    const c = change.contact;
+    ctx.emit({
+      type: "presence",
+      userId: c.userId,
+      displayName: c.name,
+      online: true,
+      serverId: c.serverId,
+    });
+  } else if (change?.kind === "key-changed") {
+    const c = change.contact;
+    ctx.emit({
+      type: "key-change",
+      userId: c.userId,
+      displayName: c.name,
+      fingerprint: c.fingerprint,
+      offered: change.offeredFingerprint,
+    });
+  }
+}
+
+function onRemove(ctx: ReceiveContext, frame: FrameOf<"USER_REMOVE">): void {
+  if (frame.payload.server_id !== frame.from && frame.from !== ctx.server.id) return;
+  const change = ctx.directory.remove(frame.payload.user_id);
+  if (change) {
+    const c = change.contact;
+    ctx.emit({
+      type: "presence",
+      userId: c.userId,
+      displayName: c.name,
+      online: false,
+      serverId: c.serverId,
+    });
+  }
+}
+
+/** A FILE_START counts as verified when its signature checks out under the sender's advertised key. */
+async function fileVerified(ctx: ReceiveContext, frame: Frame): Promise<boolean> {
+  const contact = ctx.directory.get(frame.from);
+  return !!contact && await verifyFrame(contact.pubkey, frame);
+}
+
+async function onFileStart(ctx: ReceiveContext, frame: FrameOf<"FILE_START">): Promise<void> {
+  const started = await ctx.incoming.start(frame, await fileVerified(ctx, frame));
+  if (!started.ok) {
+    ctx.emit({
+      type: "error",
+      code: "FILE_REFUSED",
+      detail: `file from ${nameOf(ctx, frame.from)}: ${started.reason}`,
+    });
+  }
+}
+
+async function onFileChunk(ctx: ReceiveContext, frame: FrameOf<"FILE_CHUNK">): Promise<void> {
+  const added = await ctx.incoming.chunk(frame);
+  if (!added.ok && added.reason !== "chunk of an unknown transfer") {
+    ctx.emit({
+      type: "error",
+      code: "FILE_REFUSED",
+      detail: `file from ${nameOf(ctx, frame.from)}: ${added.reason}`,
+    });
+  }
+}
+
+async function onFileEnd(ctx: ReceiveContext, frame: FrameOf<"FILE_END">): Promise<void> {
+  const done = await ctx.incoming.end(frame);
+  if (!done.ok) {
+    ctx.emit({
+      type: "error",
+      code: "FILE_REFUSED",
+      detail: `file from ${nameOf(ctx, frame.from)}: ${done.reason}; nothing saved`,
+    });
+    return;
+  }
+  const f = done.file;
+  const path = await ctx.saveFile(f.name, f.bytes);
+  ctx.emit({
+    type: "file",
+    from: f.from,
+    fromName: nameOf(ctx, f.from),
+    name: f.name,
+    path,
+    size: f.size,
+    sha256: f.sha256,
+    verified: f.verified,
+    mode: f.mode,
+  });
+}
+
+function onError(ctx: ReceiveContext, frame: FrameOf<"ERROR">): void {
+  ctx.emit({ type: "error", code: frame.payload.code, detail: frame.payload.detail ?? "" });
+}
+
+/** The client's dispatch table. Types not listed are ignored (SOCP.md §6.6). */
+export const RECEIVE: { [T in MessageType]?: Handler<T> } = {
+  USER_DELIVER: onDeliver,
+  MSG_PUBLIC_CHANNEL: onPublic,
+  USER_ADVERTISE: onAdvertise,
+  USER_REMOVE: onRemove,
+  PUBLIC_CHANNEL_UPDATED: async (ctx, frame) => void await ctx.channel.fromUpdated(frame),
+  PUBLIC_CHANNEL_KEY_SHARE: async (ctx, frame) => void await ctx.channel.fromKeyShare(frame),
+  FILE_START: onFileStart,
+  FILE_CHUNK: onFileChunk,
+  FILE_END: onFileEnd,
+  ERROR: onError,
+};

@@ -1,0 +1,376 @@
+/**
+ * The socp client SDK: connect with a signed-fresh hello, track presence,
+ * send and receive end-to-end encrypted DMs, public messages and files, and
+ * reconnect with backoff. Platform calls (sockets, files) go through a
+ * {@linkcode ClientAdapter}, so the same SDK runs in Deno and the browser.
+ *
+ * @example
+ * ```ts
+ * import { SocpClient } from "./sdk.ts";
+ * // const client = new SocpClient({ url, identity, displayName: "Alice", adapter });
+ * // client.events.on((e) => console.log(e));
+ * // await client.connect();
+ * // await client.sendDm("Bob", "hi");
+ * ```
+ *
+ * @module
+ */
+
+import { aesGcmEncrypt, generateAesKey } from "../protocol/aes.ts";
+import {
+  buildMsgDirect,
+  buildMsgPublic,
+  buildSigned,
+  buildUserHello,
+  type Identity,
+} from "../protocol/builders.ts";
+import { ErrorCode, SocpError } from "../protocol/errors.ts";
+import { frameOrNull } from "./_frames.ts";
+import { sha256Hex } from "../protocol/hash.ts";
+import { parsePublicKey } from "../protocol/keys.ts";
+import {
+  DM_CHUNK_BYTES,
+  MAX_FAST_CHUNK_BYTES,
+  OAEP_MAX_PLAINTEXT,
+  PUBLIC_CHUNK_BYTES,
+} from "../protocol/limits.ts";
+import { encryptFor } from "../protocol/rsa.ts";
+import type { FrameOf, PayloadMap } from "../protocol/types.ts";
+import { ChannelKeys } from "./channel_keys.ts";
+import { type Contact, Directory } from "./directory.ts";
+import { EventHub, type UserListing } from "./events.ts";
+import { RECEIVE, type ReceiveContext } from "./receive.ts";
+import { IncomingTransfers } from "./transfers.ts";
+
+/** Platform services the SDK needs. */
+export interface ClientAdapter {
+  /** Opens a WebSocket to `url` (resolving once open). */
+  connect(url: string): Promise<WebSocket>;
+  /** Stores a received, verified file; never overwrites; returns where it went. */
+  saveFile(name: string, bytes: Uint8Array): Promise<string>;
+}
+
+/** Options of {@linkcode SocpClient}. */
+export interface ClientOptions {
+  /** Server endpoint, e.g. `wss://127.0.0.1:8443/ws`. */
+  url: string;
+  identity: Identity;
+  displayName: string;
+  adapter: ClientAdapter;
+  /** Reconnect with backoff after the connection drops (default true). */
+  reconnect?: boolean;
+  /** Capabilities to advertise (default `["file-aesgcm"]`: fast file mode). */
+  caps?: string[];
+}
+
+/** The capability that enables fast (AES-GCM) DM files (SOCP.md §8.5). */
+export const FAST_FILES = "file-aesgcm";
+const BACKOFF_MS = [1000, 2000, 4000, 8000, 16000, 30000];
+const MAX_BUFFERED = 1024 * 1024; // back-pressure: SOCP.md §8.1
+const MAX_PUBLIC_TEXT = 16 * 1024;
+
+/**
+ * A connected user.
+ */
+export class SocpClient implements ReceiveContext {
+  readonly identity: Identity;
+  readonly directory: Directory = new Directory();
+  readonly channel: ChannelKeys;
+  readonly incoming: IncomingTransfers;
+  readonly events: EventHub = new EventHub();
+  readonly server: { id?: string; key?: import("../protocol/keys.ts").PublicKey } = {};
+  readonly #options: ClientOptions;
+  #socket?: WebSocket;
+  #closed = false;
+  #attempt = 0;
+  #retry?: ReturnType<typeof setTimeout>;
+  #queue: Promise<void> = Promise.resolve();
+
+  constructor(options: ClientOptions) {
+    this.#options = options;
+    this.identity = options.identity;
+    this.channel = new ChannelKeys(options.identity.id, options.identity.keys.privateKey);
+    this.incoming = new IncomingTransfers(
+      options.identity.id,
+      options.identity.keys.privateKey,
+      this.channel,
+    );
+  }
+
+  /** Reports an event to every listener. */
+  emit(event: Parameters<EventHub["emit"]>[0]): void {
+    this.events.emit(event);
+  }
+
+  /** Saves a received file through the adapter. */
+  saveFile(name: string, bytes: Uint8Array): Promise<string> {
+    return this.#options.adapter.saveFile(name, bytes);
+  }
+
+  /**
+   * Connects and says hello. Resolves once the server accepts (ACK); rejects
+   * with a {@linkcode SocpError} carrying the server's code if it refuses.
+   */
+  async connect(): Promise<void> {
+    this.#closed = false;
+    const socket = await this.#options.adapter.connect(this.#options.url);
+    this.#socket = socket;
+    const accepted = new Promise<void>((resolve, reject) => {
+      socket.onmessage = (event) => {
+        const frame = frameOrNull(event.data);
+        if (!frame) return;
+        if (this.server.id === undefined && frame.type === "ACK") {
+          this.server.id = frame.from;
+          const key = parsePublicKey(frame.payload.server_pub);
+          if (key.ok) this.server.key = key.key;
+          this.#attempt = 0;
+          this.emit({
+            type: "ready",
+            userId: this.identity.id,
+            serverId: frame.from,
+            server: this.#options.url,
+          });
+          resolve();
+        } else if (this.server.id === undefined && frame.type === "ERROR") {
+          reject(new SocpError(frame.payload.code as ErrorCode, frame.payload.detail ?? "refused"));
+        }
+        this.#queue = this.#queue.then(() => this.#receive(frame)).catch((e) =>
+          this.emit({
+            type: "error",
+            code: "CLIENT",
+            detail: `could not handle ${frame.type}: ${e}`,
+          })
+        );
+      };
+      socket.onclose = (event) => {
+        reject(
+          new SocpError(
+            ErrorCode.TIMEOUT,
+            `connection closed (${event.code}${event.reason ? ` ${event.reason}` : ""})`,
+          ),
+        );
+        this.#lost(event.reason || `code ${event.code}`);
+      };
+    });
+    const meta = {
+      display_name: this.#options.displayName,
+      caps: this.#options.caps ?? [FAST_FILES],
+    };
+    socket.send(
+      JSON.stringify(await buildUserHello(this.identity, { meta, to: this.server.id ?? "*" })),
+    );
+    await accepted;
+  }
+
+  async #receive(frame: NonNullable<ReturnType<typeof frameOrNull>>): Promise<void> {
+    const handler = RECEIVE[frame.type] as
+      | ((ctx: ReceiveContext, f: typeof frame) => Promise<void> | void)
+      | undefined;
+    await handler?.(this, frame);
+  }
+
+  #lost(reason: string): void {
+    const wasReady = this.server.id !== undefined;
+    this.server.id = undefined;
+    this.#socket = undefined;
+    this.directory.clearPresence();
+    if (this.#closed || this.#options.reconnect === false || !wasReady) {
+      if (wasReady) this.emit({ type: "disconnected", reason });
+      return;
+    }
+    const base = BACKOFF_MS[Math.min(this.#attempt++, BACKOFF_MS.length - 1)];
+    const retryInMs = Math.round(base * (0.8 + 0.4 * Math.random()));
+    this.emit({ type: "disconnected", reason, retryInMs });
+    this.#retry = setTimeout(() => this.#reconnect(), retryInMs);
+  }
+
+  async #reconnect(): Promise<void> {
+    if (this.#closed) return;
+    try {
+      await this.connect();
+    } catch (e) {
+      if (this.#closed) return;
+      const base = BACKOFF_MS[Math.min(this.#attempt++, BACKOFF_MS.length - 1)];
+      const retryInMs = Math.round(base * (0.8 + 0.4 * Math.random()));
+      this.emit({ type: "disconnected", reason: String((e as Error).message), retryInMs });
+      this.#retry = setTimeout(() => this.#reconnect(), retryInMs);
+    }
+  }
+
+  /** Whether the server has accepted us and the socket is open. */
+  get connected(): boolean {
+    return this.server.id !== undefined && this.#socket?.readyState === WebSocket.OPEN;
+  }
+
+  /** Closes the connection for good (no reconnect). */
+  async close(): Promise<void> {
+    this.#closed = true;
+    clearTimeout(this.#retry);
+    const socket = this.#socket;
+    if (socket && socket.readyState <= WebSocket.OPEN) {
+      const closed = new Promise((r) => socket.addEventListener("close", r, { once: true }));
+      socket.close(1000);
+      await closed;
+    }
+    await this.#queue;
+  }
+
+  #send(frame: unknown): void {
+    const socket = this.#socket;
+    if (!socket || !this.connected) throw new SocpError(ErrorCode.TIMEOUT, "not connected");
+    socket.send(JSON.stringify(frame));
+  }
+
+  /** Waits while more than 1 MiB is buffered on the socket (SOCP.md §8.1). */
+  async #drain(): Promise<void> {
+    while (this.#socket && this.#socket.bufferedAmount > MAX_BUFFERED) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
+  /** Resolves a name, id or id prefix to an online contact, or throws a clear error. */
+  resolve(target: string): Contact {
+    const found = this.directory.resolve(target);
+    if (found.ok) return found.contact;
+    if (found.reason === "ambiguous") {
+      const ids = found.candidates.map((c) => `${c.name} (${c.userId.slice(0, 8)})`).join(", ");
+      throw new SocpError(
+        ErrorCode.USER_NOT_FOUND,
+        `"${target}" is ambiguous: ${ids}; use an id prefix`,
+      );
+    }
+    throw new SocpError(ErrorCode.USER_NOT_FOUND, `no online user "${target}"`);
+  }
+
+  /** Sends an end-to-end encrypted DM (at most 446 UTF-8 bytes: one RSA block). */
+  async sendDm(target: string, text: string): Promise<FrameOf<"MSG_DIRECT">> {
+    const contact = this.resolve(target);
+    const bytes = new TextEncoder().encode(text).length;
+    if (bytes > OAEP_MAX_PLAINTEXT) {
+      throw new SocpError(
+        ErrorCode.TOO_LARGE,
+        `message is ${bytes} bytes; a DM carries at most ${OAEP_MAX_PLAINTEXT} bytes (one RSA block)`,
+      );
+    }
+    const frame = await buildMsgDirect(this.identity, contact.userId, contact.encKey, text);
+    this.#send(frame);
+    return frame;
+  }
+
+  /** Sends a public-channel message under the current channel key. */
+  async sendPublic(text: string): Promise<FrameOf<"MSG_PUBLIC_CHANNEL">> {
+    const current = this.channel.current();
+    if (!current) {
+      throw new SocpError(
+        ErrorCode.BAD_REQUEST,
+        "no public channel key yet; wait a moment after connecting",
+      );
+    }
+    const bytes = new TextEncoder().encode(text).length;
+    if (bytes > MAX_PUBLIC_TEXT) {
+      throw new SocpError(
+        ErrorCode.TOO_LARGE,
+        `message is ${bytes} bytes; the limit is ${MAX_PUBLIC_TEXT}`,
+      );
+    }
+    const frame = await buildMsgPublic(this.identity, current.key, current.version, text);
+    this.#send(frame);
+    return frame;
+  }
+
+  /**
+   * Sends a file to a user (fast AES-GCM mode when they advertise it, else
+   * RSA mode) or to `"public"`. Reports progress; resolves with the file id.
+   */
+  async sendFile(
+    target: string,
+    name: string,
+    bytes: Uint8Array,
+    onProgress?: (sent: number) => void,
+  ): Promise<string> {
+    const fileId = crypto.randomUUID();
+    const isPublic = target === "public";
+    const contact = isPublic ? undefined : this.resolve(target);
+    const to = contact?.userId ?? "public";
+    const start: PayloadMap["FILE_START"] = {
+      file_id: fileId,
+      name,
+      size: bytes.length,
+      sha256: await sha256Hex(bytes),
+      mode: isPublic ? "public" : "dm",
+    };
+    let seal: (chunk: Uint8Array, index: number) => Promise<string>;
+    let chunkSize: number;
+    if (isPublic) {
+      const current = this.channel.current();
+      if (!current) throw new SocpError(ErrorCode.BAD_REQUEST, "no public channel key yet");
+      start.key_version = current.version;
+      chunkSize = PUBLIC_CHUNK_BYTES;
+      seal = (chunk) => aesGcmEncrypt(current.key, chunk);
+    } else if (contact!.caps.includes(FAST_FILES)) {
+      const fileKey = generateAesKey();
+      Object.assign(start, {
+        enc: "aes-256-gcm",
+        wrapped_key: await encryptFor(contact!.encKey, fileKey),
+        chunk_size: MAX_FAST_CHUNK_BYTES,
+      });
+      chunkSize = MAX_FAST_CHUNK_BYTES;
+      seal = (chunk, index) =>
+        aesGcmEncrypt(fileKey, chunk, new TextEncoder().encode(`${fileId}:${index}`));
+    } else {
+      chunkSize = DM_CHUNK_BYTES;
+      seal = (chunk) => encryptFor(contact!.encKey, chunk);
+    }
+    this.#send(await buildSigned(this.identity, "FILE_START", to, start));
+    const total = bytes.length;
+    for (let index = 0, at = 0; at < total; index++, at += chunkSize) {
+      const ciphertext = await seal(bytes.subarray(at, at + chunkSize), index);
+      await this.#drain();
+      this.#send(
+        await buildSigned(this.identity, "FILE_CHUNK", to, { file_id: fileId, index, ciphertext }),
+      );
+      const sent = Math.min(total, at + chunkSize);
+      onProgress?.(sent);
+      this.emit({ type: "progress", fileId, sent, total });
+    }
+    this.#send(await buildSigned(this.identity, "FILE_END", to, { file_id: fileId }));
+    return fileId;
+  }
+
+  /** Asks the server who is online; resolves with the list (also emitted as a `users` event). */
+  async list(timeoutMs = 10_000): Promise<UserListing[]> {
+    const socket = this.#socket;
+    const response = new Promise<FrameOf<"LIST_RESPONSE">>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        socket?.removeEventListener("message", onMessage);
+        reject(new SocpError(ErrorCode.TIMEOUT, "no LIST_RESPONSE"));
+      }, timeoutMs);
+      const onMessage = (event: MessageEvent) => {
+        const frame = frameOrNull(event.data);
+        if (frame?.type !== "LIST_RESPONSE") return;
+        clearTimeout(timer);
+        socket?.removeEventListener("message", onMessage);
+        resolve(frame);
+      };
+      socket?.addEventListener("message", onMessage);
+    });
+    this.#send(await buildSigned(this.identity, "LIST_REQUEST", this.server.id ?? "*", {}));
+    const users = (await response).payload.users.map((entry): UserListing => {
+      const e = typeof entry === "string"
+        ? { user_id: entry, server_id: "", display_name: entry }
+        : entry;
+      const listing: UserListing = {
+        user_id: e.user_id,
+        display_name: e.display_name ?? e.user_id,
+        server_id: e.server_id,
+      };
+      const fp = e.user_id === this.identity.id
+        ? undefined
+        : this.directory.get(e.user_id)?.fingerprint;
+      if (fp) listing.fingerprint = fp;
+      return listing;
+    });
+    this.emit({ type: "users", users });
+    return users;
+  }
+}
