@@ -238,9 +238,4 @@ export class IncomingTransfers {
     }
     return dropped;
   }
-
-  /** Whether a transfer is addressed to this user (dm) or the channel (public). */
-  isForMe(frame: { to: string }): boolean {
-    return frame.to === this.#userId || frame.to === "public" || frame.to === "*";
-  }
 }

@@ -7,16 +7,8 @@ import type { ClientEvent } from "../../client/events.ts";
 import { SocpClient } from "../../client/sdk.ts";
 import { SocpError } from "../../mod.ts";
 import { Cluster, fixtureKeys, type NodeProcess, waitUntil } from "../_cluster.ts";
+import { randomBytes } from "../_bytes.ts";
 import { KEYS } from "../_vectors.ts";
-
-/** Random bytes of any length (getRandomValues fills at most 64 KiB at a time). */
-export function randomBytes(n: number): Uint8Array {
-  const out = new Uint8Array(n);
-  for (let at = 0; at < n; at += 65536) {
-    crypto.getRandomValues(out.subarray(at, Math.min(n, at + 65536)));
-  }
-  return out;
-}
 
 interface Party {
   client: SocpClient;

@@ -1,0 +1,87 @@
+/**
+ * REPL commands: `/list`, `/tell <name|id> <text>`, `/all <text>`,
+ * `/file <name|id|public> <path>`, `/quit`, `/help`.
+ *
+ * @module
+ */
+
+/** A parsed input line. */
+export type Command =
+  | { kind: "list" }
+  | { kind: "tell"; target: string; text: string }
+  | { kind: "all"; text: string }
+  | { kind: "file"; target: string; path: string }
+  | { kind: "quit" }
+  | { kind: "help" }
+  | { kind: "empty" }
+  | { kind: "invalid"; message: string };
+
+/** Help shown by `/help`. */
+export const HELP = [
+  "/list                          who is online (name, short id, server)",
+  "/tell <name|id> <text>         end-to-end encrypted direct message (≤ 446 bytes)",
+  "/all <text>                    message to the public channel",
+  "/file <name|id|public> <path>  send a file to a user or to the public channel",
+  "/quit                          leave",
+  "/help                          this help",
+  "Names resolve by display name; when several users share one, use an id prefix (4+ characters).",
+].join("\n");
+
+/**
+ * Parses one line the user typed. Text without a leading `/` is refused with
+ * a hint rather than sent somewhere by guesswork.
+ *
+ * @example
+ * ```ts
+ * import { parseCommand } from "./commands.ts";
+ * parseCommand("/tell Bob hi there"); // { kind: "tell", target: "Bob", text: "hi there" }
+ * parseCommand("/file public ~/a b.png").kind; // "file"
+ * ```
+ */
+export function parseCommand(line: string): Command {
+  const trimmed = line.trim();
+  if (!trimmed) return { kind: "empty" };
+  if (!trimmed.startsWith("/")) {
+    return {
+      kind: "invalid",
+      message: "commands start with / (try /help); to talk to everyone use /all <text>",
+    };
+  }
+  const space = trimmed.search(/\s/);
+  const name = (space < 0 ? trimmed : trimmed.slice(0, space)).toLowerCase();
+  const rest = space < 0 ? "" : trimmed.slice(space).trim();
+  const split = (): [string, string] => {
+    const at = rest.search(/\s/);
+    return at < 0 ? [rest, ""] : [rest.slice(0, at), rest.slice(at).trim()];
+  };
+  switch (name) {
+    case "/list":
+      return { kind: "list" };
+    case "/quit":
+    case "/exit":
+      return { kind: "quit" };
+    case "/help":
+    case "/?":
+      return { kind: "help" };
+    case "/all": {
+      return rest
+        ? { kind: "all", text: rest }
+        : { kind: "invalid", message: "usage: /all <text>" };
+    }
+    case "/tell":
+    case "/msg": {
+      const [target, text] = split();
+      return target && text
+        ? { kind: "tell", target, text }
+        : { kind: "invalid", message: "usage: /tell <name|id> <text>" };
+    }
+    case "/file": {
+      const [target, path] = split();
+      return target && path
+        ? { kind: "file", target, path }
+        : { kind: "invalid", message: "usage: /file <name|id|public> <path>" };
+    }
+    default:
+      return { kind: "invalid", message: `unknown command ${name} (try /help)` };
+  }
+}

@@ -1,0 +1,172 @@
+/**
+ * How client events look: one JSON object per line (`--json`, for bots and
+ * tests), or readable lines with time and verification status.
+ *
+ * @module
+ */
+
+import type { ClientEvent } from "./events.ts";
+
+/**
+ * The `--json` line of an event, with the documented field names.
+ *
+ * @example
+ * ```ts
+ * import { toJsonLine } from "./render.ts";
+ * toJsonLine({ type: "presence", userId: "u", displayName: "Bob", online: true, serverId: "s" });
+ * // '{"event":"presence","user_id":"u","display_name":"Bob","online":true,"server_id":"s"}'
+ * ```
+ */
+export function toJsonLine(e: ClientEvent): string {
+  switch (e.type) {
+    case "ready":
+      return JSON.stringify({
+        event: "ready",
+        user_id: e.userId,
+        server: e.server,
+        server_id: e.serverId,
+      });
+    case "users":
+      return JSON.stringify({ event: "users", users: e.users });
+    case "dm":
+    case "public":
+      return JSON.stringify({
+        event: e.type,
+        from: e.from,
+        from_name: e.fromName,
+        text: e.text,
+        ts: e.ts,
+        verified: e.verified,
+        ...(e.warning ? { warning: e.warning } : {}),
+      });
+    case "file":
+      return JSON.stringify({
+        event: "file",
+        from: e.from,
+        from_name: e.fromName,
+        name: e.name,
+        path: e.path,
+        size: e.size,
+        sha256: e.sha256,
+        verified: e.verified,
+        mode: e.mode,
+      });
+    case "progress":
+      return JSON.stringify({ event: "progress", file_id: e.fileId, sent: e.sent, total: e.total });
+    case "presence":
+      return JSON.stringify({
+        event: "presence",
+        user_id: e.userId,
+        display_name: e.displayName,
+        online: e.online,
+        server_id: e.serverId,
+      });
+    case "key-change":
+      return JSON.stringify({
+        event: "key_change",
+        user_id: e.userId,
+        display_name: e.displayName,
+        fingerprint: e.fingerprint,
+        offered: e.offered,
+      });
+    case "error":
+      return JSON.stringify({ event: "error", code: e.code, detail: e.detail });
+    case "disconnected":
+      return JSON.stringify({
+        event: "disconnected",
+        reason: e.reason,
+        retry_in_ms: e.retryInMs ?? null,
+      });
+  }
+}
+
+const short = (id: string) => id.slice(0, 8);
+
+function clock(ts: number = Date.now()): string {
+  return new Date(ts < 1e11 ? ts * 1000 : ts).toTimeString().slice(0, 8);
+}
+
+/** A message body with its trust mark: `text ✓`, `text ⚠ unverified`, or why it is not shown. */
+function body(text: string | null, verified: boolean, warning?: string): string {
+  if (text === null) return `✗ not shown: ${warning ?? "failed verification"}`;
+  return `${text} ${verified ? "✓" : `⚠ unverified${warning ? ` (${warning})` : ""}`}`;
+}
+
+/** Binary size for people: 1536 → "1.5 KiB". */
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
+  return `${(n / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+/**
+ * The human line(s) of an event, or null for events shown otherwise
+ * (progress is drawn as a bar).
+ *
+ * @example
+ * ```ts
+ * import { toText } from "./render.ts";
+ * toText({ type: "error", code: "USER_NOT_FOUND", detail: "recipient is not online" })!.endsWith("USER_NOT_FOUND: recipient is not online"); // true
+ * ```
+ */
+export function toText(e: ClientEvent): string | null {
+  switch (e.type) {
+    case "ready":
+      return `[${clock()}] connected to ${e.server} as ${short(e.userId)} (server ${
+        short(e.serverId)
+      }). Type /help.`;
+    case "users":
+      return [
+        `${e.users.length} online:`,
+        ...e.users.map((u) =>
+          `  ${u.display_name.padEnd(20)} ${short(u.user_id)}  server ${short(u.server_id)}${
+            u.fingerprint ? `  key ${u.fingerprint.slice(0, 16)}` : ""
+          }`
+        ),
+      ].join("\n");
+    case "dm":
+      return `[${clock(e.ts)}] ${e.fromName} → you: ${body(e.text, e.verified, e.warning)}`;
+    case "public":
+      return `[${clock(e.ts)}] #public ${e.fromName}: ${body(e.text, e.verified, e.warning)}`;
+    case "file":
+      return `[${clock()}] ${e.fromName} sent ${
+        e.mode === "public" ? "#public" : "you"
+      } ${e.name} (${formatBytes(e.size)}) → ${e.path} ${
+        e.verified ? "✓" : "⚠ unverified sender"
+      } sha256 ${e.sha256.slice(0, 16)}…`;
+    case "presence":
+      return `[${clock()}] * ${e.displayName} (${short(e.userId)}) ${
+        e.online ? "is online" : "went offline"
+      }`;
+    case "key-change":
+      return `[${clock()}] ! ${e.displayName} (${short(e.userId)}) offered a different key (${
+        e.offered.slice(0, 16)
+      }…); keeping ${e.fingerprint.slice(0, 16)}…`;
+    case "error":
+      return `[${clock()}] ! ${e.code}: ${e.detail}`;
+    case "disconnected":
+      return `[${clock()}] ! disconnected (${e.reason})${
+        e.retryInMs !== undefined ? `; reconnecting in ${(e.retryInMs / 1000).toFixed(1)} s` : ""
+      }`;
+    case "progress":
+      return null;
+  }
+}
+
+/**
+ * A one-line progress bar: `[#####.....] 50%  100.0 KiB/200.0 KiB  1.2 MiB/s`.
+ *
+ * @example
+ * ```ts
+ * import { progressBar } from "./render.ts";
+ * progressBar(50, 100, 1000, 10).startsWith("[#####.....]  50%"); // true
+ * ```
+ */
+export function progressBar(sent: number, total: number, elapsedMs: number, width = 24): string {
+  const fraction = total === 0 ? 1 : Math.min(1, sent / total);
+  const filled = Math.round(fraction * width);
+  const rate = elapsedMs > 0 ? (sent * 1000) / elapsedMs : 0;
+  return `[${"#".repeat(filled)}${".".repeat(width - filled)}] ${
+    String(Math.round(fraction * 100)).padStart(3)
+  }%  ${formatBytes(sent)}/${formatBytes(total)}  ${formatBytes(Math.round(rate))}/s`;
+}

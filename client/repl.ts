@@ -1,0 +1,151 @@
+/**
+ * The REPL: commands in, events out. Events are printed as they arrive
+ * (above the prompt on a TTY); `--json` prints one object per line instead.
+ *
+ * @module
+ */
+
+import { SocpError } from "../protocol/errors.ts";
+import { HELP, parseCommand } from "./commands.ts";
+import type { ClientEvent } from "./events.ts";
+import { progressBar, toJsonLine, toText } from "./render.ts";
+import type { SocpClient } from "./sdk.ts";
+import type { Console } from "./terminal.ts";
+
+/** What the REPL needs. */
+export interface ReplOptions {
+  client: SocpClient;
+  console: Console;
+  json: boolean;
+  /** Reads a file the user sends (the platform's file access). */
+  readFile(path: string): Promise<Uint8Array>;
+  /** Largest file a user may send. */
+  maxFileBytes: number;
+}
+
+/** Waits before retrying an unreachable server at startup. */
+const CONNECT_RETRIES = [1000, 2000, 4000];
+
+function baseName(path: string): string {
+  return path.split(/[/\\]/).filter(Boolean).pop() ?? path;
+}
+
+/**
+ * Connects, then runs commands until `/quit` or end of input. Resolves with
+ * the exit code: 0, or 1 if the first connection fails.
+ *
+ * @example
+ * ```ts
+ * import { runRepl } from "./repl.ts";
+ * // const code = await runRepl({ client, console, json: false, readFile: Deno.readFile, maxFileBytes });
+ * ```
+ */
+export async function runRepl(options: ReplOptions): Promise<number> {
+  const { client, console, json } = options;
+  const show = (event: ClientEvent) => {
+    if (json) return console.print(toJsonLine(event));
+    const text = toText(event);
+    if (text !== null) console.print(text);
+  };
+  const off = client.events.on(show);
+  const note = (kind: string, fields: Record<string, unknown>, text: string) =>
+    console.print(json ? JSON.stringify({ event: "sent", kind, ...fields }) : text);
+  // A refused hello is final; an unreachable server is retried a few times (it may be starting).
+  for (let attempt = 0;; attempt++) {
+    try {
+      await client.connect();
+      break;
+    } catch (e) {
+      const refused = e instanceof SocpError && e.code !== "TIMEOUT";
+      if (refused || attempt >= CONNECT_RETRIES.length) {
+        show({
+          type: "error",
+          code: e instanceof SocpError ? e.code : "CONNECT",
+          detail: (e as Error).message,
+        });
+        off();
+        console.close();
+        return 1;
+      }
+      show({
+        type: "disconnected",
+        reason: (e as Error).message,
+        retryInMs: CONNECT_RETRIES[attempt],
+      });
+      await new Promise((r) => setTimeout(r, CONNECT_RETRIES[attempt]));
+    }
+  }
+  try {
+    for await (const line of console.lines()) {
+      const command = parseCommand(line);
+      try {
+        switch (command.kind) {
+          case "empty":
+            break;
+          case "help":
+            console.print(HELP);
+            break;
+          case "invalid":
+            show({ type: "error", code: "USAGE", detail: command.message });
+            break;
+          case "list":
+            await client.list();
+            break;
+          case "tell": {
+            const frame = await client.sendDm(command.target, command.text);
+            const name = client.directory.get(frame.to)?.name ?? frame.to;
+            note("dm", { to: frame.to, ts: frame.ts }, `you → ${name}: ${command.text}`);
+            break;
+          }
+          case "all": {
+            const frame = await client.sendPublic(command.text);
+            note("public", { ts: frame.ts }, `you → #public: ${command.text}`);
+            break;
+          }
+          case "file": {
+            const bytes = await options.readFile(command.path);
+            if (bytes.length > options.maxFileBytes) {
+              throw new SocpError(
+                "TOO_LARGE",
+                `${command.path} is ${bytes.length} bytes; the limit is ${options.maxFileBytes}`,
+              );
+            }
+            const started = Date.now();
+            const fileId = await client.sendFile(
+              command.target,
+              baseName(command.path),
+              bytes,
+              (sent) => {
+                if (!json) console.status(progressBar(sent, bytes.length, Date.now() - started));
+              },
+            );
+            console.status();
+            note(
+              "file",
+              { to: command.target, file_id: fileId, size: bytes.length },
+              `sent ${baseName(command.path)} to ${command.target} (${
+                progressBar(bytes.length, bytes.length, Date.now() - started)
+              })`,
+            );
+            break;
+          }
+          case "quit":
+            return 0;
+        }
+      } catch (e) {
+        console.status();
+        const code = e instanceof SocpError
+          ? e.code
+          : e instanceof Deno.errors.NotFound
+          ? "NOT_FOUND"
+          : "CLIENT";
+        show({ type: "error", code, detail: (e as Error).message });
+      }
+    }
+    return 0;
+  } finally {
+    off();
+    await client.close();
+    console.close();
+  }
+}
