@@ -82,7 +82,16 @@ export function toJsonLine(e: ClientEvent): string {
 
 const short = (id: string) => id.slice(0, 8);
 
-function clock(ts: number = Date.now()): string {
+/**
+ * `HH:MM:SS` of a timestamp (now by default); small values are read as seconds.
+ *
+ * @example
+ * ```ts
+ * import { clock } from "./render.ts";
+ * clock(0).length; // 8
+ * ```
+ */
+export function clock(ts: number = Date.now()): string {
   return new Date(ts < 1e11 ? ts * 1000 : ts).toTimeString().slice(0, 8);
 }
 

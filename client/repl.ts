@@ -8,7 +8,7 @@
 import { SocpError } from "../protocol/errors.ts";
 import { HELP, parseCommand } from "./commands.ts";
 import type { ClientEvent } from "./events.ts";
-import { progressBar, toJsonLine, toText } from "./render.ts";
+import { clock, progressBar, toJsonLine, toText } from "./render.ts";
 import type { SocpClient } from "./sdk.ts";
 import type { Console } from "./terminal.ts";
 
@@ -49,7 +49,9 @@ export async function runRepl(options: ReplOptions): Promise<number> {
   };
   const off = client.events.on(show);
   const note = (kind: string, fields: Record<string, unknown>, text: string) =>
-    console.print(json ? JSON.stringify({ event: "sent", kind, ...fields }) : text);
+    console.print(
+      json ? JSON.stringify({ event: "sent", kind, ...fields }) : `[${clock()}] ${text}`,
+    );
   // A refused hello is final; an unreachable server is retried a few times (it may be starting).
   for (let attempt = 0;; attempt++) {
     try {

@@ -3,7 +3,7 @@
 
 import assert from "node:assert/strict";
 import { ChannelKeys } from "../../client/channel_keys.ts";
-import { writeNewFile } from "../../client/deno.ts";
+import { loadOrCreateIdentity, writeNewFile } from "../../client/deno.ts";
 import { Directory } from "../../client/directory.ts";
 import { sanitizeFileName } from "../../client/filename.ts";
 import { openIdentity, PBKDF2_ITERATIONS, sealIdentity } from "../../client/keystore.ts";
@@ -237,5 +237,23 @@ Deno.test("writeNewFile never overwrites and leaves no temporary files", async (
   assert.deepEqual(await Deno.readFile(`${dir}/f`), new Uint8Array([1]));
   assert.equal((await Deno.stat(`${dir}/f`)).mode! & 0o777, 0o600);
   assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["f"]);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("loadOrCreateIdentity creates a 0600 identity once, then reopens it (the one keygen of this file)", async () => {
+  const dir = await Deno.makeTempDir();
+  const made = await loadOrCreateIdentity(`${dir}/me`, "pw", "Me");
+  assert.ok(made.created);
+  assert.equal((await Deno.stat(`${dir}/me/identity.json`)).mode! & 0o777, 0o600);
+  assert.equal((await Deno.stat(`${dir}/me`)).mode! & 0o777, 0o700);
+  const stored = JSON.parse(await Deno.readTextFile(`${dir}/me/identity.json`));
+  assert.equal(stored.iter, 600_000);
+  const again = await loadOrCreateIdentity(`${dir}/me`, "pw", "Me");
+  assert.ok(!again.created);
+  assert.equal(again.identity.id, made.identity.id);
+  await assert.rejects(
+    loadOrCreateIdentity(`${dir}/me`, "nope", "Me"),
+    (e) => e instanceof SocpError && e.code === "AUTH_FAILED",
+  );
   await Deno.remove(dir, { recursive: true });
 });
