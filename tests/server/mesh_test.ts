@@ -141,6 +141,7 @@ Deno.test("an id already taken by another key gets a fresh one from the introduc
   try {
     const intro = await cluster.introducer("intro");
     const s1 = await cluster.server("s1", [intro]);
+    await cluster.waitForMesh([intro, s1]); // s1 holds the id first: first come, first served
     // s2's database claims s1's id (with its own, different key).
     const dataDir = `${cluster.dir}/s2`;
     await Deno.mkdir(dataDir, { mode: 0o700 });
