@@ -63,6 +63,8 @@ export {
   decodeSignature,
   decryptWith,
   encryptFor,
+  type RsaOpStats,
+  rsaStats,
   signBytes,
   verifyBytes,
 } from "./protocol/rsa.ts";

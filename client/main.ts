@@ -8,31 +8,12 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
 import { DEFAULT_LIMITS } from "../protocol/limits.ts";
-import { DenoAdapter, loadOrCreateIdentity } from "./deno.ts";
-import { sanitizeFileName } from "./filename.ts";
+import { DenoAdapter, IDENTITY_FILE, loadOrCreateIdentity } from "./deno.ts";
+import { type ClientCliOptions, parseClientOptions } from "./options.ts";
 import { runRepl } from "./repl.ts";
 import { SocpClient } from "./sdk.ts";
 import { type Console, LineEditor, PlainConsole } from "./terminal.ts";
-
-const HELP = `socp-client: end-to-end encrypted SOCP v1.3 chat.
-
-Usage: socp-client --server URL --user NAME [options]
-
-  --server URL          server endpoint, e.g. wss://127.0.0.1:8443/ws        [SOCP_SERVER]
-  --user NAME           your display name                                     [SOCP_USER]
-  --data DIR            identity and state (default .socp/clients/NAME)       [SOCP_DATA]
-  --downloads DIR       where received files go (default DATA/downloads)      [SOCP_DOWNLOADS]
-  --ca FILE             CA certificate (PEM) to trust for wss://              [SOCP_CA]
-  --password-file FILE  identity password (else SOCP_PASSWORD, else a prompt)
-  --insecure            allow plain ws:// (development only; never disables certificate checks)
-  --json                one JSON object per line on stdout for every event
-  --help                this help
-
-In the chat: /list, /tell <name|id> <text>, /all <text>, /file <name|id|public> <path>, /help, /quit.
-Exit codes: 0 done, 1 cannot connect or refused, 2 usage, 3 wrong password or bad identity file.
-`;
 
 function fail(code: number, message: string): never {
   console.error(`socp-client: ${message}`);
@@ -74,77 +55,100 @@ async function password(file: string | undefined, creating: boolean): Promise<st
   return first;
 }
 
-if (import.meta.main) {
-  const args = Deno.args[0] === "--" ? Deno.args.slice(1) : Deno.args;
-  let values;
-  try {
-    values = parseArgs({
-      args,
-      strict: true,
-      options: {
-        server: { type: "string" },
-        user: { type: "string" },
-        data: { type: "string" },
-        downloads: { type: "string" },
-        ca: { type: "string" },
-        "password-file": { type: "string" },
-        insecure: { type: "boolean" },
-        json: { type: "boolean" },
-        help: { type: "boolean" },
-      },
-    }).values;
-  } catch (e) {
-    fail(2, `${(e as Error).message} (try --help)`);
+/**
+ * Reads a file the user sends. Without read permission for it (the bundled
+ * client runs with narrow permissions), a terminal user is asked by Deno's
+ * own prompt; elsewhere the error says how to allow it.
+ */
+async function readFileWithConsent(path: string, terminal: Console): Promise<Uint8Array> {
+  const status = await Deno.permissions.query({ name: "read", path });
+  if (status.state !== "granted") {
+    if (!(terminal instanceof LineEditor)) {
+      throw new Error(`socp-client may not read ${path}: start it with --files <dir of that file>`);
+    }
+    terminal.suspend();
+    const answer = await Deno.permissions.request({ name: "read", path }).finally(() =>
+      terminal.resume()
+    );
+    if (answer.state !== "granted") throw new Error(`reading ${path} was not allowed`);
   }
-  if (values.help) {
-    console.log(HELP);
-    Deno.exit(0);
-  }
-  const server = values.server ?? Deno.env.get("SOCP_SERVER");
-  const user = values.user ?? Deno.env.get("SOCP_USER");
-  if (!server || !user) fail(2, "--server URL and --user NAME are required (try --help)");
-  const dataDir = values.data ?? Deno.env.get("SOCP_DATA") ??
-    `.socp/clients/${sanitizeFileName(user, "user")}`;
-  const downloads = values.downloads ?? Deno.env.get("SOCP_DOWNLOADS") ?? `${dataDir}/downloads`;
-  const caFile = values.ca ?? Deno.env.get("SOCP_CA");
-  if (values.insecure) {
+  return await Deno.readFile(path);
+}
+
+async function main(options: ClientCliOptions): Promise<number> {
+  if (options.insecure) {
     console.error(
       "socp-client: WARNING: --insecure allows unencrypted ws:// connections; development only",
     );
   }
-
-  const creating = await Deno.stat(`${dataDir}/identity.json`).then(() => false, () => true);
+  const creating = await Deno.stat(`${options.dataDir}/${IDENTITY_FILE}`).then(
+    () => false,
+    () => true,
+  );
   let identity;
   try {
     ({ identity } = await loadOrCreateIdentity(
-      dataDir,
-      await password(values["password-file"], creating),
-      user,
+      options.dataDir,
+      await password(options.passwordFile, creating),
+      options.user,
     ));
   } catch (e) {
     if (e instanceof Deno.errors.NotCapable) {
-      fail(2, `${(e as Error).message} (grant access to ${dataDir})`);
+      fail(2, `${(e as Error).message} (grant access to ${options.dataDir})`);
     }
     fail(3, (e as Error).message); // wrong password, unreadable or unsafe identity file
   }
-  if (creating) console.error(`socp-client: created identity ${identity.id} in ${dataDir}`);
-
+  if (creating) console.error(`socp-client: created identity ${identity.id} in ${options.dataDir}`);
   const adapter = new DenoAdapter({
-    caCert: caFile ? await Deno.readTextFile(caFile) : undefined,
-    insecure: values.insecure,
-    downloadsDir: downloads,
+    caCert: options.caFile ? await Deno.readTextFile(options.caFile) : undefined,
+    insecure: options.insecure,
+    downloadsDir: options.downloads,
   });
-  const client = new SocpClient({ url: server, identity, displayName: user, adapter });
-  const terminal: Console = !values.json && Deno.stdin.isTerminal()
+  const client = new SocpClient({
+    url: options.server,
+    identity,
+    displayName: options.user,
+    adapter,
+  });
+  const terminal: Console = !options.json && Deno.stdin.isTerminal()
     ? new LineEditor()
     : new PlainConsole();
-  const code = await runRepl({
-    client,
-    console: terminal,
-    json: values.json ?? false,
-    readFile: (path) => Deno.readFile(path),
-    maxFileBytes: DEFAULT_LIMITS.maxFileBytes,
-  });
-  adapter.close();
-  Deno.exit(code);
+  try {
+    return await runRepl({
+      client,
+      console: terminal,
+      json: options.json,
+      readFile: (path) => readFileWithConsent(path, terminal),
+      maxFileBytes: DEFAULT_LIMITS.maxFileBytes,
+    });
+  } finally {
+    adapter.close();
+  }
 }
+
+/**
+ * Runs the client CLI with `args`; resolves with the exit code.
+ *
+ * @example
+ * ```ts
+ * import { runClientCli } from "./main.ts";
+ * // Deno.exit(await runClientCli(Deno.args));
+ * ```
+ */
+export async function runClientCli(args: string[]): Promise<number> {
+  const env: Record<string, string | undefined> = {};
+  for (const name of ["SOCP_SERVER", "SOCP_USER", "SOCP_DATA", "SOCP_DOWNLOADS", "SOCP_CA"]) {
+    env[name] = Deno.env.get(name);
+  }
+  const parsed = parseClientOptions(args, env);
+  if (!parsed.ok) {
+    if ("help" in parsed) {
+      console.log(parsed.help);
+      return 0;
+    }
+    fail(2, parsed.error);
+  }
+  return await main(parsed.options);
+}
+
+if (import.meta.main) Deno.exit(await runClientCli(Deno.args));

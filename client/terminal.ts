@@ -226,6 +226,18 @@ export class LineEditor implements Console {
     }
   }
 
+  /** Hands the terminal back (cooked mode) for a moment, e.g. for a permission prompt. */
+  suspend(): void {
+    this.#write("\r\x1b[2K");
+    Deno.stdin.setRaw(false);
+  }
+
+  /** Takes the terminal again after {@linkcode LineEditor.suspend}. */
+  resume(): void {
+    Deno.stdin.setRaw(true);
+    this.#render();
+  }
+
   close(): void {
     try {
       Deno.stdin.setRaw(false);

@@ -10,7 +10,16 @@ import { ENV_NAMES, parseBootstrapFile, parseConfig, type Role } from "./config.
 import { writeFileAtomic } from "./identity.ts";
 import { type NodeStartOptions, SocpNode } from "./node.ts";
 
-function readEnv(): Record<string, string> {
+/**
+ * The `SOCP_*` variables the roles read.
+ *
+ * @example
+ * ```ts
+ * import { readEnv } from "./cli.ts";
+ * typeof readEnv(); // "object"
+ * ```
+ */
+export function readEnv(): Record<string, string> {
   const env: Record<string, string> = {};
   for (const name of ENV_NAMES) {
     const value = Deno.env.get(name);
@@ -38,8 +47,7 @@ async function readFile(path: string, what: string): Promise<string> {
  * ```
  */
 export async function runCli(role: Role, args: string[]): Promise<void> {
-  // `deno task server -- --port 9000` passes the separator through.
-  const parsed = parseConfig(role, args[0] === "--" ? args.slice(1) : args, readEnv());
+  const parsed = parseConfig(role, args, readEnv());
   if (!parsed.ok) {
     if ("help" in parsed) {
       console.log(parsed.help);

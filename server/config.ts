@@ -310,7 +310,9 @@ export function parseConfig(role: Role, args: string[], env: Record<string, stri
   );
   let values: Record<string, string | boolean | (string | boolean)[] | undefined>;
   try {
-    values = parseArgs({ args, options, strict: true, allowPositionals: false }).values;
+    // `deno task server -- --port 9000` passes the separator through.
+    const rest = args[0] === "--" ? args.slice(1) : args;
+    values = parseArgs({ args: rest, options, strict: true, allowPositionals: false }).values;
   } catch (e) {
     return { ok: false, error: `${(e as Error).message}\nTry --help.` };
   }

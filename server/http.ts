@@ -64,6 +64,8 @@ export class ConnectionLimiter {
 export interface HttpEndpoint {
   /** The `/healthz` document. */
   health(): Record<string, unknown>;
+  /** The `/metrics` text (Prometheus format). */
+  metrics(): string;
   /** Takes an upgraded socket from `remote`. */
   accept(socket: WebSocket, remote: string): void;
 }
@@ -85,6 +87,11 @@ export function httpHandler(
   return (req, info) => {
     const path = new URL(req.url).pathname;
     if (path === "/healthz" && req.method === "GET") return Response.json(endpoint.health());
+    if (path === "/metrics" && req.method === "GET") {
+      return new Response(endpoint.metrics(), {
+        headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" },
+      });
+    }
     if (path !== "/ws" && path !== "/") return new Response("not found\n", { status: 404 });
     if (req.headers.get("upgrade")?.toLowerCase() !== "websocket") {
       return new Response("SOCP endpoint: connect with a WebSocket\n", {

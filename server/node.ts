@@ -24,6 +24,7 @@ import { userLeft } from "./handlers/users.ts";
 import { ConnectionLimiter, type HttpEndpoint, httpHandler } from "./http.ts";
 import { type AttachOptions, Mesh, type MeshHost } from "./mesh.ts";
 import { Metrics } from "./metrics.ts";
+import { metricsText } from "./prometheus.ts";
 import { routeTables } from "./routes.ts";
 import { type ServerAddress, ServerState } from "./state.ts";
 import { Store } from "./store.ts";
@@ -302,6 +303,11 @@ export class SocpNode implements MeshHost, HttpEndpoint {
       .catch((e) =>
         this.ctx.log.error("link cleanup failed", { link: link.describe(), error: String(e) })
       );
+  }
+
+  /** Prometheus text for `GET /metrics`. */
+  metrics(): string {
+    return metricsText(this.ctx, this.ctx.now() - this.#startedAt);
   }
 
   /** JSON status for `GET /healthz`. */

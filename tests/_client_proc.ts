@@ -64,31 +64,54 @@ export class ClientProcess {
     readable: string[] = [],
   ): Promise<ClientProcess> {
     const dataDir = `${cluster.dir}/client-${name}`;
-    const userId = await provisionIdentity(dataDir, name, keys);
-    const child = new Deno.Command(Deno.execPath(), {
+    const permissions = [
+      "--allow-net",
+      `--allow-read=${[dataDir, cluster.certs.caCert, ...readable].join(",")}`,
+      `--allow-write=${dataDir}`,
+      "--allow-env=SOCP_*",
+    ];
+    return await ClientProcess.run([Deno.execPath(), "run", ...permissions, ENTRY], {
+      name,
+      dataDir,
+      keys,
+      url: server.url,
+      caCert: cluster.certs.caCert,
+    });
+  }
+
+  /** Runs `command` (e.g. a bundled socp-client) for a user whose identity is made from `keys`. */
+  static async run(
+    command: string[],
+    user: {
+      name: string;
+      dataDir: string;
+      keys: KeyPair;
+      url: string;
+      caCert: string;
+      cwd?: string;
+    },
+  ): Promise<ClientProcess> {
+    const userId = await provisionIdentity(user.dataDir, user.name, user.keys);
+    const child = new Deno.Command(command[0], {
       args: [
-        "run",
-        "--allow-net",
-        `--allow-read=${[dataDir, cluster.certs.caCert, ...readable].join(",")}`,
-        `--allow-write=${dataDir}`,
-        "--allow-env=SOCP_*",
-        ENTRY,
+        ...command.slice(1),
         "--server",
-        server.url,
+        user.url,
         "--user",
-        name,
+        user.name,
         "--data",
-        dataDir,
+        user.dataDir,
         "--ca",
-        cluster.certs.caCert,
+        user.caCert,
         "--json",
       ],
+      cwd: user.cwd,
       env: { SOCP_PASSWORD: PASSWORD, NO_COLOR: "1" },
       stdin: "piped",
       stdout: "piped",
       stderr: "piped",
     }).spawn();
-    const client = new ClientProcess(name, dataDir, child);
+    const client = new ClientProcess(user.name, user.dataDir, child);
     client.userId = userId;
     await client.next((e) => e.event === "ready", 20_000);
     return client;

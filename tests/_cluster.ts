@@ -155,10 +155,10 @@ export class NodeProcess {
     return this.#child !== undefined;
   }
 
-  /** Sends a signal and waits for the process and its output to end. */
-  async #end(signal: Deno.Signal): Promise<void> {
+  /** Sends a signal and waits for the process and its output to end; resolves with its exit code. */
+  async #end(signal: Deno.Signal): Promise<number> {
     const child = this.#child;
-    if (!child) return;
+    if (!child) return -1;
     this.#child = undefined;
     try {
       child.kill(signal);
@@ -166,17 +166,18 @@ export class NodeProcess {
     } catch {
       // already exited
     }
-    await child.status;
+    const status = await child.status;
     await Promise.all(this.#readers);
+    return status.code;
   }
 
-  /** Graceful stop (SIGTERM). */
-  stop(): Promise<void> {
+  /** Graceful stop (SIGTERM); resolves with the exit code. */
+  stop(): Promise<number> {
     return this.#end("SIGTERM");
   }
 
   /** Hard kill (SIGKILL): no shutdown code runs. */
-  kill9(): Promise<void> {
+  kill9(): Promise<number> {
     return this.#end("SIGKILL");
   }
 

@@ -47,8 +47,15 @@ function relay(
   return [error(link, ErrorCode.USER_NOT_FOUND, notFoundDetail(target))];
 }
 
-function refuse(link: Link, transfer: Transfer, code: ErrorCode, detail: string): Effect[] {
+function refuse(
+  ctx: NodeContext,
+  link: Link,
+  transfer: Transfer,
+  code: ErrorCode,
+  detail: string,
+): Effect[] {
   transfer.refused = true;
+  ctx.metrics.inc("file_transfers", "refused");
   return [error(link, code, detail)];
 }
 
@@ -92,6 +99,7 @@ const startFromUser: Route<"FILE_START"> = {
     state.transfers.set(key, transfer);
     if (p.size > config.limits.maxFileBytes) {
       return refuse(
+        ctx,
         link,
         transfer,
         ErrorCode.TOO_LARGE,
@@ -102,6 +110,7 @@ const startFromUser: Route<"FILE_START"> = {
       [...state.transfers.values()].filter((t) => t.from === frame.from && !t.refused).length;
     if (active > config.limits.transfersPerUser) {
       state.transfers.delete(key);
+      ctx.metrics.inc("file_transfers", "refused");
       return [
         error(
           link,
@@ -110,6 +119,7 @@ const startFromUser: Route<"FILE_START"> = {
         ),
       ];
     }
+    ctx.metrics.inc("file_transfers", "started");
     return relay(ctx, frame, link, raw, transfer);
   },
 };
@@ -126,6 +136,7 @@ const chunkFromUser: Route<"FILE_CHUNK"> = {
     transfer.lastActivity = ctx.now();
     if (p.index >= transfer.maxChunks) {
       return refuse(
+        ctx,
         link,
         transfer,
         ErrorCode.TOO_LARGE,
@@ -133,10 +144,11 @@ const chunkFromUser: Route<"FILE_CHUNK"> = {
       );
     }
     if (++transfer.chunks > transfer.maxChunks) {
-      return refuse(link, transfer, ErrorCode.TOO_LARGE, "more chunks than the file can hold");
+      return refuse(ctx, link, transfer, ErrorCode.TOO_LARGE, "more chunks than the file can hold");
     }
     if (!chunkFits(transfer, p.ciphertext)) {
       return refuse(
+        ctx,
         link,
         transfer,
         ErrorCode.BAD_REQUEST,
@@ -154,7 +166,9 @@ const endFromUser: Route<"FILE_END"> = {
     const transfer = ctx.state.transfers.get(key);
     if (!transfer) return [error(link, ErrorCode.BAD_REQUEST, "FILE_END for an unknown transfer")];
     ctx.state.transfers.delete(key);
-    return transfer.refused ? [] : relay(ctx, frame, link, raw, transfer);
+    if (transfer.refused) return [];
+    ctx.metrics.inc("file_transfers", "completed");
+    return relay(ctx, frame, link, raw, transfer);
   },
 };
 
@@ -203,6 +217,7 @@ export function expireTransfers(ctx: NodeContext): number {
   for (const [key, transfer] of ctx.state.transfers) {
     if (transfer.lastActivity < cutoff) {
       ctx.state.transfers.delete(key);
+      ctx.metrics.inc("file_transfers", "expired");
       dropped++;
     }
   }

@@ -141,3 +141,29 @@ Deno.test("a dead server's users are removed mesh-wide; local clients are told",
     await cluster.close();
   }
 });
+
+Deno.test("SIGTERM: users and peers get CTRL_CLOSE, the process exits 0, the database is closed cleanly", async () => {
+  const cluster = await Cluster.create(8);
+  const ann = new TestUser(KEYS.A, "Ann");
+  try {
+    const intro = await cluster.introducer("intro");
+    const s1 = await cluster.server("s1", [intro]);
+    await cluster.waitForMesh([intro, s1]);
+    await ann.connect(s1.url, cluster.client);
+    assert.equal(await s1.stop(), 0);
+    const goodbye = await ann.socket.next((f) => f.type === "CTRL_CLOSE") as FrameOf<"CTRL_CLOSE">;
+    assert.deepEqual(goodbye.payload, { reason: "shutdown" });
+    assert.equal(goodbye.from, s1.id);
+    await ann.socket.closed();
+    assert.ok(s1.entries().some((e) => e.msg === "stopped"));
+    // The last connection closed: SQLite checkpointed and removed its write-ahead log.
+    await assert.rejects(Deno.stat(`${s1.dataDir}/socp.sqlite-wal`), Deno.errors.NotFound);
+    await waitUntil(
+      async () => !(await intro.health()).links.includes(s1.id),
+      3000,
+      "the introducer to see s1 leave",
+    );
+  } finally {
+    await cluster.close();
+  }
+});

@@ -1,0 +1,114 @@
+/**
+ * `socp-client` flags, with `SOCP_*` environment fallbacks. Pure: the
+ * launcher of the bundled client reuses it to compute permissions.
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { sanitizeFileName } from "./filename.ts";
+
+/** Everything the client CLI is told. */
+export interface ClientCliOptions {
+  server: string;
+  user: string;
+  dataDir: string;
+  downloads: string;
+  caFile?: string;
+  passwordFile?: string;
+  /** Directories the user may send files from without being asked. */
+  files: string[];
+  insecure: boolean;
+  json: boolean;
+}
+
+/** Result of {@linkcode parseClientOptions}. */
+export type ClientOptionsResult = { ok: true; options: ClientCliOptions } | {
+  ok: false;
+  error: string;
+} | { ok: false; help: string };
+
+/** The `--help` text. */
+export const CLIENT_HELP = `socp-client: end-to-end encrypted SOCP v1.3 chat.
+
+Usage: socp-client --server URL --user NAME [options]
+
+  --server URL          server endpoint, e.g. wss://127.0.0.1:8443/ws        [SOCP_SERVER]
+  --user NAME           your display name                                     [SOCP_USER]
+  --data DIR            identity and state (default .socp/clients/NAME)       [SOCP_DATA]
+  --downloads DIR       where received files go (default DATA/downloads)      [SOCP_DOWNLOADS]
+  --ca FILE             CA certificate (PEM) to trust for wss://              [SOCP_CA]
+  --password-file FILE  identity password (else SOCP_PASSWORD, else a prompt)
+  --files DIR           a directory you may send files from (repeatable); in a terminal,
+                        other files are sent after you allow reading them
+  --insecure            allow plain ws:// (development only; never disables certificate checks)
+  --json                one JSON object per line on stdout for every event
+  --help                this help
+
+In the chat: /list, /tell <name|id> <text>, /all <text>, /file <name|id|public> <path>, /help, /quit.
+Exit codes: 0 done, 1 cannot connect or refused, 2 usage, 3 wrong password or bad identity file.
+`;
+
+/**
+ * Parses client flags (a leading `--`, as `deno task` passes it, is ignored).
+ *
+ * @example
+ * ```ts
+ * import { parseClientOptions } from "./options.ts";
+ * const r = parseClientOptions(["--server", "wss://h:1/ws", "--user", "Ann"], {});
+ * r.ok && r.options.dataDir; // ".socp/clients/Ann"
+ * ```
+ */
+export function parseClientOptions(
+  args: string[],
+  env: Record<string, string | undefined>,
+): ClientOptionsResult {
+  let values;
+  try {
+    values = parseArgs({
+      args: args[0] === "--" ? args.slice(1) : args,
+      strict: true,
+      options: {
+        server: { type: "string" },
+        user: { type: "string" },
+        data: { type: "string" },
+        downloads: { type: "string" },
+        ca: { type: "string" },
+        "password-file": { type: "string" },
+        files: { type: "string", multiple: true },
+        insecure: { type: "boolean" },
+        json: { type: "boolean" },
+        help: { type: "boolean" },
+      },
+    }).values;
+  } catch (e) {
+    return { ok: false, error: `${(e as Error).message} (try --help)` };
+  }
+  if (values.help) return { ok: false, help: CLIENT_HELP };
+  const server = values.server ?? env.SOCP_SERVER;
+  const user = values.user ?? env.SOCP_USER;
+  if (!server || !user) {
+    return { ok: false, error: "--server URL and --user NAME are required (try --help)" };
+  }
+  try {
+    const scheme = new URL(server).protocol;
+    if (scheme !== "wss:" && scheme !== "ws:") throw new Error();
+  } catch {
+    return { ok: false, error: `--server must be a wss:// URL, got ${JSON.stringify(server)}` };
+  }
+  const dataDir = values.data ?? env.SOCP_DATA ?? `.socp/clients/${sanitizeFileName(user, "user")}`;
+  return {
+    ok: true,
+    options: {
+      server,
+      user,
+      dataDir,
+      downloads: values.downloads ?? env.SOCP_DOWNLOADS ?? `${dataDir}/downloads`,
+      caFile: values.ca ?? env.SOCP_CA,
+      passwordFile: values["password-file"],
+      files: values.files ?? [],
+      insecure: values.insecure ?? false,
+      json: values.json ?? false,
+    },
+  };
+}

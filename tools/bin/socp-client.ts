@@ -1,0 +1,20 @@
+// Entry of the bundled `socp-client`: relaunches itself with the narrowest
+// permissions its flags need (tools/permissions.ts), then runs the client.
+
+import { runClientCli } from "../../client/main.ts";
+import { parseClientOptions } from "../../client/options.ts";
+import { isLaunched, relaunch } from "../launch.ts";
+import { clientPermissions } from "../permissions.ts";
+
+function env(): Record<string, string | undefined> {
+  const names = ["SOCP_SERVER", "SOCP_USER", "SOCP_DATA", "SOCP_DOWNLOADS", "SOCP_CA"];
+  return Object.fromEntries(names.map((n) => [n, Deno.env.get(n)]));
+}
+
+const parsed = isLaunched() ? undefined : parseClientOptions(Deno.args, env());
+if (parsed?.ok) {
+  Deno.exit(
+    await relaunch(new URL(import.meta.url).pathname, clientPermissions(parsed.options), Deno.args),
+  );
+}
+Deno.exit(await runClientCli(Deno.args)); // the launched child, or --help and flag errors
