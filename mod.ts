@@ -117,3 +117,11 @@ export {
   type UserHelloOptions,
 } from "./protocol/builders.ts";
 export { msgRef, seenKey } from "./protocol/dedup.ts";
+export {
+  buildMerkleTree,
+  leafHash,
+  MAX_PROOF_LENGTH,
+  merkleProof,
+  merkleRootOf,
+} from "./protocol/merkle.ts";
+export { buildChannelKeyFrames, CHANNEL_KEY_CAP, openChannelKey } from "./protocol/channel_key.ts";

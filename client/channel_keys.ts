@@ -1,16 +1,18 @@
 /**
  * The public-channel keys a client holds (SOCP.md §7.4, §7.5): its own
- * wrapped key from PUBLIC_CHANNEL_UPDATED and PUBLIC_CHANNEL_KEY_SHARE
- * (content signature checked first), the 4 newest kept, the current one
- * chosen by the convergence rule of §7.3.
+ * wrapped key from PUBLIC_CHANNEL_UPDATED, PUBLIC_CHANNEL_KEY_SHARE (content
+ * signature checked first) or the channel-key extension's PUBLIC_CHANNEL_KEY
+ * (proof and server signature checked first), the 4 newest kept, the current
+ * one chosen by the convergence rule of §7.3.
  *
  * @module
  */
 
 import { aesGcmDecrypt } from "../protocol/aes.ts";
 import { compareCodePoints } from "../protocol/canonical.ts";
+import { openChannelKey } from "../protocol/channel_key.ts";
 import { verifyKeyShareContentSig } from "../protocol/content_sig.ts";
-import { parsePublicKey, type PrivateKey } from "../protocol/keys.ts";
+import { parsePublicKey, type PrivateKey, type PublicKey } from "../protocol/keys.ts";
 import { decryptWith } from "../protocol/rsa.ts";
 import type { FrameOf } from "../protocol/types.ts";
 
@@ -75,6 +77,23 @@ export class ChannelKeys {
     const key = mine && await decryptWith(this.#privateKey, mine.wrapped_key);
     if (!key || key.length !== 32) return false;
     this.#store({ version: frame.payload.version, creator: frame.from, key });
+    return true;
+  }
+
+  /**
+   * Takes our key from a PUBLIC_CHANNEL_KEY (channel-key extension) after
+   * checking its Merkle proof and root signature against our server's key.
+   * Returns whether one was stored.
+   */
+  async fromChannelKey(
+    frame: FrameOf<"PUBLIC_CHANNEL_KEY">,
+    serverKey: PublicKey | undefined,
+  ): Promise<boolean> {
+    if (!serverKey || frame.payload.member_id !== this.#userId) return false;
+    const wrap = await openChannelKey(frame, serverKey);
+    const key = wrap && await decryptWith(this.#privateKey, wrap.wrapped_key);
+    if (!key || key.length !== 32) return false;
+    this.#store({ version: frame.payload.version, creator: frame.payload.creator, key });
     return true;
   }
 

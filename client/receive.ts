@@ -248,6 +248,8 @@ export const RECEIVE: { [T in MessageType]?: Handler<T> } = {
   USER_REMOVE: onRemove,
   PUBLIC_CHANNEL_UPDATED: async (ctx, frame) => void await ctx.channel.fromUpdated(frame),
   PUBLIC_CHANNEL_KEY_SHARE: async (ctx, frame) => void await ctx.channel.fromKeyShare(frame),
+  PUBLIC_CHANNEL_KEY: async (ctx, frame) =>
+    void await ctx.channel.fromChannelKey(frame, ctx.server.key),
   FILE_START: onFileStart,
   FILE_CHUNK: onFileChunk,
   FILE_END: onFileEnd,

@@ -24,6 +24,7 @@ import {
   buildUserHello,
   type Identity,
 } from "../protocol/builders.ts";
+import { CHANNEL_KEY_CAP } from "../protocol/channel_key.ts";
 import { ErrorCode, SocpError } from "../protocol/errors.ts";
 import { frameOrNull } from "./_frames.ts";
 import { sha256Hex } from "../protocol/hash.ts";
@@ -59,7 +60,10 @@ export interface ClientOptions {
   adapter: ClientAdapter;
   /** Reconnect with backoff after the connection drops (default true). */
   reconnect?: boolean;
-  /** Capabilities to advertise (default `["file-aesgcm"]`: fast file mode). */
+  /**
+   * Capabilities to advertise (default `["file-aesgcm", "channel-key"]`: fast
+   * file mode, and only our own wrap of each public-channel key).
+   */
   caps?: string[];
 }
 
@@ -154,7 +158,7 @@ export class SocpClient implements ReceiveContext {
     });
     const meta = {
       display_name: this.#options.displayName,
-      caps: this.#options.caps ?? [FAST_FILES],
+      caps: this.#options.caps ?? [FAST_FILES, CHANNEL_KEY_CAP],
     };
     socket.send(
       JSON.stringify(await buildUserHello(this.identity, { meta, to: this.server.id ?? "*" })),

@@ -77,6 +77,7 @@ const TO_RULES: Readonly<Record<MessageType, ToRule>> = {
   PUBLIC_CHANNEL_ADD: "broadcast",
   PUBLIC_CHANNEL_UPDATED: "broadcast",
   PUBLIC_CHANNEL_KEY_SHARE: "broadcast",
+  PUBLIC_CHANNEL_KEY: "id",
   MSG_PUBLIC_CHANNEL: "public",
   FILE_START: "public",
   FILE_CHUNK: "public",

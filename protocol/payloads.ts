@@ -10,6 +10,7 @@ import { canonicalJson } from "./canonical.ts";
 import { CONTROL_CHARS } from "./display.ts";
 import { ErrorCode, type ProtocolError, protocolError } from "./errors.ts";
 import { DEFAULT_LIMITS, MAX_FAST_CHUNK_BYTES, RSA_BYTES } from "./limits.ts";
+import { MAX_PROOF_LENGTH } from "./merkle.ts";
 import type { MessageType } from "./types.ts";
 import {
   anyObject,
@@ -235,6 +236,16 @@ export const PAYLOAD_CHECKS: Readonly<Record<MessageType, Check>> = {
     { shares: list(keyShare), creator_pub: key, content_sig: signature },
     { version },
   ),
+  PUBLIC_CHANNEL_KEY: obj({
+    version,
+    creator: id,
+    count: int({ min: 1, max: L.maxListEntries }),
+    index: int({ min: 0, max: L.maxListEntries - 1 }),
+    member_id: id,
+    wrapped_key: RSA_B64,
+    proof: list(b64({ bytes: 32, maxChars: 44 }), MAX_PROOF_LENGTH),
+    root_sig: signature,
+  }),
   MSG_PUBLIC_CHANNEL: obj(
     {
       ciphertext: b64({ maxChars: L.maxPublicBlobChars }),

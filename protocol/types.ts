@@ -34,6 +34,7 @@ export const MESSAGE_TYPES = [
   "PUBLIC_CHANNEL_ADD",
   "PUBLIC_CHANNEL_UPDATED",
   "PUBLIC_CHANNEL_KEY_SHARE",
+  "PUBLIC_CHANNEL_KEY",
   "MSG_PUBLIC_CHANNEL",
   "FILE_START",
   "FILE_CHUNK",
@@ -230,6 +231,23 @@ export interface PublicChannelKeySharePayload {
   version?: number;
 }
 
+/**
+ * PUBLIC_CHANNEL_KEY payload (project extension, server → own client with
+ * the `"channel-key"` capability): one member's wrap of state (`version`,
+ * `creator`), leaf `index` of `count` under a Merkle root the server signed
+ * (`root_sig`); `proof` holds the sibling hashes, base64url.
+ */
+export interface PublicChannelKeyPayload {
+  version: number;
+  creator: string;
+  count: number;
+  index: number;
+  member_id: string;
+  wrapped_key: string;
+  proof: string[];
+  root_sig: string;
+}
+
 /** MSG_PUBLIC_CHANNEL payload. */
 export interface MsgPublicChannelPayload {
   ciphertext: string;
@@ -301,6 +319,7 @@ export interface PayloadMap {
   PUBLIC_CHANNEL_ADD: PublicChannelAddPayload;
   PUBLIC_CHANNEL_UPDATED: PublicChannelUpdatedPayload;
   PUBLIC_CHANNEL_KEY_SHARE: PublicChannelKeySharePayload;
+  PUBLIC_CHANNEL_KEY: PublicChannelKeyPayload;
   MSG_PUBLIC_CHANNEL: MsgPublicChannelPayload;
   FILE_START: FileStartPayload;
   FILE_CHUNK: FileChunkPayload;

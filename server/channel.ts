@@ -3,7 +3,8 @@
  * wrapped for every online member and announced as PUBLIC_CHANNEL_ADD (joins
  * only), PUBLIC_CHANNEL_UPDATED and PUBLIC_CHANNEL_KEY_SHARE; the clear key
  * is dropped as soon as it is wrapped. Joins and leaves within 250 ms share a
- * rotation; a repair rotation waits a random 100–500 ms and is skipped if a
+ * rotation, and a large channel's rotations are spaced by three times their
+ * duration; a repair rotation waits a random 100–500 ms and is skipped if a
  * newer state covering our users arrives first.
  *
  * @module
@@ -11,15 +12,19 @@
 
 import { generateAesKey } from "../protocol/aes.ts";
 import { buildKeyShare } from "../protocol/builders.ts";
+import { buildChannelKeyFrames, CHANNEL_KEY_CAP } from "../protocol/channel_key.ts";
 import { compareCodePoints } from "../protocol/canonical.ts";
 import { encryptFor } from "../protocol/rsa.ts";
 import type { ChannelWrap } from "../protocol/types.ts";
 import { type NodeContext, signed } from "./context.ts";
-import { type Effect, persist, sendAll } from "./effects.ts";
+import { type Effect, persist, send, sendAll } from "./effects.ts";
+import type { Link } from "./link.ts";
 import { type ChannelState, LOCAL } from "./state.ts";
 import type { Store } from "./store.ts";
 
 const JOIN_BATCH_MS = 250;
+/** After a rotation of d ms, the next batched one waits at least this many times d. */
+const ROTATION_SPACING = 3;
 const UPDATED_SETTING = "public_updated";
 const KEY_SHARE_SETTING = "public_key_share";
 
@@ -97,6 +102,61 @@ export function coversLocalUsers(ctx: NodeContext): boolean {
   return true;
 }
 
+/**
+ * How local clients get channel state: those with the channel-key capability
+ * get only their own wrap (PUBLIC_CHANNEL_KEY); the rest get UPDATED and
+ * KEY_SHARE verbatim.
+ *
+ * @example
+ * ```ts
+ * import { channelRecipients } from "./channel.ts";
+ * // const { verbatim, keyed } = channelRecipients(ctx);
+ * ```
+ */
+export function channelRecipients(ctx: NodeContext): { verbatim: Link[]; keyed: Set<string> } {
+  const verbatim: Link[] = [];
+  const keyed = new Set<string>();
+  for (const [userId, link] of ctx.state.localUsers) {
+    if (link.caps.has(CHANNEL_KEY_CAP)) keyed.add(userId);
+    else verbatim.push(link);
+  }
+  return { verbatim, keyed };
+}
+
+/**
+ * Sends each local client with the channel-key capability its own wrap of
+ * state (`version`, `creator`), under one signature of this server.
+ *
+ * @example
+ * ```ts
+ * import { channelKeyEffects } from "./channel.ts";
+ * // effects.push(...await channelKeyEffects(ctx, version, creator, wraps));
+ * ```
+ */
+export async function channelKeyEffects(
+  ctx: NodeContext,
+  version: number,
+  creator: string,
+  wraps: readonly ChannelWrap[],
+): Promise<Effect[]> {
+  const { keyed } = channelRecipients(ctx);
+  if (keyed.size === 0) return [];
+  const frames = await buildChannelKeyFrames(
+    ctx.state.self,
+    version,
+    creator,
+    wraps,
+    keyed,
+    ctx.now(),
+  );
+  const effects: Effect[] = [];
+  for (const [userId, frame] of frames) {
+    const link = ctx.state.localUsers.get(userId);
+    if (link) effects.push(send(link, JSON.stringify(frame)));
+  }
+  return effects;
+}
+
 /** What the channel needs from its node. */
 export interface ChannelHost {
   readonly ctx: NodeContext;
@@ -121,6 +181,9 @@ export class PublicChannel {
   #batchTimer?: ReturnType<typeof setTimeout>;
   #repairTimer?: ReturnType<typeof setTimeout>;
   #rotating: Promise<void> = Promise.resolve();
+  #busy = false;
+  /** performance.now() before which the next batched rotation does not start. */
+  #earliestNext = 0;
   #stopped = false;
 
   constructor(host: ChannelHost) {
@@ -139,12 +202,27 @@ export class PublicChannel {
       return;
     }
     users.forEach((u) => this.#joined.add(u));
-    this.#batchTimer ??= setTimeout(() => {
+    this.#schedule();
+  }
+
+  /**
+   * Batches joins and leaves: at least 250 ms, and after a rotation at least
+   * ROTATION_SPACING times its duration, so wrapping keys for a
+   * large channel never takes more than a quarter of the node's time.
+   */
+  #schedule(): void {
+    if (this.#batchTimer !== undefined || this.#stopped) return;
+    const wait = Math.max(JOIN_BATCH_MS, this.#earliestNext - performance.now());
+    this.#batchTimer = setTimeout(() => {
       this.#batchTimer = undefined;
+      if (this.#busy) {
+        this.#rotating.then(() => this.#schedule());
+        return;
+      }
       const joined = [...this.#joined];
       this.#joined.clear();
       this.#queue(joined);
-    }, JOIN_BATCH_MS);
+    }, wait);
   }
 
   /** Cancels pending rotations. */
@@ -157,7 +235,17 @@ export class PublicChannel {
   /** Rotations run one at a time, so each builds on the last. */
   #queue(joined: string[]): void {
     this.#rotating = this.#rotating
-      .then(() => this.#rotate(joined))
+      .then(async () => {
+        this.#busy = true;
+        const started = performance.now();
+        try {
+          await this.#rotate(joined);
+        } finally {
+          this.#busy = false;
+          const took = performance.now() - started;
+          this.#earliestNext = performance.now() + ROTATION_SPACING * took;
+        }
+      })
       .catch((e) =>
         this.#host.ctx.log.error("public channel rotation failed", { error: String(e) })
       );
@@ -213,10 +301,11 @@ export class PublicChannel {
       members: wraps.length,
       joined: joined.length,
     });
-    const targets = [...state.serverLinks(), ...state.localUserLinks()];
+    const targets = [...state.serverLinks(), ...channelRecipients(ctx).verbatim];
     await this.#host.apply([
       persistChannel(state.channel, wraps, now),
       ...frames.flatMap((f) => sendAll(targets, JSON.stringify(f))),
+      ...await channelKeyEffects(ctx, version, state.self.id, wraps),
     ]);
   }
 }

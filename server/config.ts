@@ -127,6 +127,11 @@ const FLAGS: Record<string, FlagSpec> = {
     arg: "MS",
     help: "time to send a first frame (default 10000)",
   },
+  "clock-window-ms": {
+    type: "string",
+    arg: "MS",
+    help: "allowed clock skew of ts and hello auth_ts (default 120000)",
+  },
   "max-file-bytes": {
     type: "string",
     arg: "N",
@@ -273,6 +278,7 @@ const LIMIT_FLAGS: Record<string, [keyof Limits, number]> = {
   "timeout-ms": ["linkTimeoutMs", 10],
   "max-frame-bytes": ["maxFrameBytes", 1024],
   "first-frame-timeout-ms": ["firstFrameTimeoutMs", 10],
+  "clock-window-ms": ["clockWindowMs", 1000],
   "max-file-bytes": ["maxFileBytes", 0],
   "user-rate": ["userRatePerSec", 1],
   "user-burst": ["userBurst", 1],
@@ -345,6 +351,8 @@ export function parseConfig(role: Role, args: string[], env: Record<string, stri
     if (typeof value === "string") return { ok: false, error: value };
     limits[field] = value;
   }
+  // A hello nonce must outlive every ts the window still accepts (SOCP.md §11: 240 s for 120 s).
+  limits.helloReplayMs = 2 * limits.clockWindowMs;
 
   const logLevel = (str("log-level") ?? "info") as LogLevel;
   if (!["debug", "info", "warn", "error"].includes(logLevel)) {

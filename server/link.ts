@@ -62,6 +62,8 @@ export class Link {
   introducerKey?: PublicKey | null;
   /** User links: the client software string from USER_HELLO. */
   client?: string;
+  /** User links: the capabilities the hello listed in `meta.caps`. */
+  caps: ReadonlySet<string> = new Set();
   /** Frame-rate limiter, set when the link's kind is known. */
   rate?: TokenBucket;
   /** Since when this link has been over its rate without a frame getting through. */

@@ -90,7 +90,7 @@ export class SocpNode implements MeshHost, HttpEndpoint {
     await Deno.mkdir(config.dataDir, { recursive: true, mode: 0o700 });
     const store = Store.open(`${config.dataDir}/socp.sqlite`);
     const self = await loadOrCreateIdentity(config.dataDir, store);
-    const state = new ServerState(self);
+    const state = new ServerState(self, undefined, config.limits.helloReplayMs);
     state.channel = loadChannel(store);
     for (const row of store.listServers()) {
       const key = parsePublicKey(row.pubkey);

@@ -110,16 +110,17 @@ export class ServerState {
    * is subject to the silence timeout from the moment it opens.
    */
   readonly heartbeatPeers: Set<string> = new Set();
-  /** USER_HELLO replay cache: `user_id:nonce` of accepted hellos (240 s). */
-  readonly helloNonces: SeenIds = new SeenIds(100_000, 240_000);
+  /** USER_HELLO replay cache: `user_id:nonce` of accepted hellos (twice the clock window). */
+  readonly helloNonces: SeenIds;
   /** File transfers of local senders, by `from:file_id`. */
   readonly transfers: Map<string, Transfer> = new Map();
   /** The public channel. */
   channel: ChannelState = { version: 0, creator: null, members: new Set() };
 
-  constructor(self: Identity, seen: SeenIds = new SeenIds()) {
+  constructor(self: Identity, seen: SeenIds = new SeenIds(), helloReplayMs = 240_000) {
     this.self = self;
     this.seen = seen;
+    this.helloNonces = new SeenIds(100_000, helloReplayMs);
   }
 
   /** Live server links. */

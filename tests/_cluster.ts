@@ -49,6 +49,8 @@ export class NodeProcess {
   readonly role: "server" | "introducer";
   readonly dataDir: string;
   readonly args: string[];
+  /** Extra `deno run` flags (e.g. `--inspect=127.0.0.1:0` for profiling). */
+  readonly runtimeFlags: string[];
   /** Every stdout/stderr line, in order. */
   readonly lines: string[] = [];
   port = 0;
@@ -64,12 +66,14 @@ export class NodeProcess {
     role: "server" | "introducer",
     dataDir: string,
     args: string[],
+    runtimeFlags: string[] = [],
   ) {
     this.#cluster = cluster;
     this.name = name;
     this.role = role;
     this.dataDir = dataDir;
     this.args = args;
+    this.runtimeFlags = runtimeFlags;
   }
 
   /** Log entries (JSON lines) from line `from` on. */
@@ -94,6 +98,7 @@ export class NodeProcess {
         `--allow-read=${this.dataDir},${c.certs.caCert.replace(/\/[^/]+$/, "")},${c.bootstrapDir}`,
         `--allow-write=${this.dataDir}`,
         "--allow-env=SOCP_*",
+        ...this.runtimeFlags,
         ENTRY[this.role],
         ...this.args,
       ],
@@ -150,6 +155,11 @@ export class NodeProcess {
     return `wss://127.0.0.1:${this.port}/ws`;
   }
 
+  /** The process id while it runs. */
+  get pid(): number | undefined {
+    return this.#child?.pid;
+  }
+
   /** Whether the process is running. */
   get running(): boolean {
     return this.#child !== undefined;
@@ -203,19 +213,26 @@ export class Cluster {
   readonly bootstrapDir: string;
   readonly nodes: NodeProcess[] = [];
   /** Flags every node gets: fast heartbeats so liveness tests take seconds. */
-  readonly common = [
-    "--heartbeat-ms",
-    "500",
-    "--timeout-ms",
-    "2000",
-    "--log-format",
-    "json",
-    "--log-level",
-    "debug",
-  ];
+  readonly common: readonly string[];
   #nextKey: number;
 
-  private constructor(dir: string, certs: DevCertificatePaths, caCert: string, firstKey: number) {
+  private constructor(
+    dir: string,
+    certs: DevCertificatePaths,
+    caCert: string,
+    firstKey: number,
+    logLevel: string,
+  ) {
+    this.common = [
+      "--heartbeat-ms",
+      "500",
+      "--timeout-ms",
+      "2000",
+      "--log-format",
+      "json",
+      "--log-level",
+      logLevel,
+    ];
     this.dir = dir;
     this.certs = certs;
     this.caCert = caCert;
@@ -224,12 +241,15 @@ export class Cluster {
     this.#nextKey = firstKey;
   }
 
-  /** A new cluster; `firstKey` picks where in the fixture key pool its nodes start. */
-  static async create(firstKey = 0): Promise<Cluster> {
+  /**
+   * A new cluster; `firstKey` picks where in the fixture key pool its nodes
+   * start. Nodes log at `debug` unless `logLevel` says otherwise (benchmarks).
+   */
+  static async create(firstKey = 0, logLevel = "debug"): Promise<Cluster> {
     const dir = await Deno.makeTempDir({ prefix: "socp-test-" });
     const certs = await ensureDevCertificates(`${dir}/certs`, ["127.0.0.1", "localhost"]);
     await Deno.mkdir(`${dir}/bootstrap`);
-    return new Cluster(dir, certs, await Deno.readTextFile(certs.caCert), firstKey);
+    return new Cluster(dir, certs, await Deno.readTextFile(certs.caCert), firstKey, logLevel);
   }
 
   /** TLS flags for nodes. */
@@ -252,7 +272,12 @@ export class Cluster {
     return { host: "127.0.0.1", port: node.port, pubkey: node.pubkey };
   }
 
-  async #spawn(name: string, role: "server" | "introducer", args: string[]): Promise<NodeProcess> {
+  async #spawn(
+    name: string,
+    role: "server" | "introducer",
+    args: string[],
+    runtimeFlags: string[] = [],
+  ): Promise<NodeProcess> {
     const dataDir = `${this.dir}/${name}`;
     await Deno.mkdir(dataDir, { recursive: true, mode: 0o700 });
     await writeIdentityKey(dataDir, await fixtureKeys(this.#nextKey++));
@@ -264,7 +289,7 @@ export class Cluster {
       ...this.tlsArgs(),
       ...this.common,
       ...args,
-    ]);
+    ], runtimeFlags);
     this.nodes.push(node);
     await node.start();
     return node;
@@ -282,11 +307,12 @@ export class Cluster {
     return await this.#spawn(name, "introducer", [...extra, ...args]);
   }
 
-  /** Starts a server bootstrapping from `introducers` (in order). */
+  /** Starts a server bootstrapping from `introducers` (in order); `runtimeFlags` go to `deno run`. */
   async server(
     name: string,
     introducers: NodeProcess[],
     args: string[] = [],
+    runtimeFlags: string[] = [],
   ): Promise<NodeProcess> {
     const extra = introducers.length
       ? [
@@ -294,7 +320,7 @@ export class Cluster {
         await this.bootstrapFile(`${name}-intro`, introducers.map(Cluster.entryOf)),
       ]
       : [];
-    return await this.#spawn(name, "server", [...extra, ...args]);
+    return await this.#spawn(name, "server", [...extra, ...args], runtimeFlags);
   }
 
   /** Waits until every node in `nodes` has a live link to every other. */

@@ -3,6 +3,7 @@
 // server S2 and user bob).
 
 import {
+  buildChannelKeyFrames,
   buildError,
   buildKeyShare,
   buildMsgDirect,
@@ -85,6 +86,13 @@ export async function sampleFrames(): Promise<{ [T in MessageType]: FrameOf<T> }
       { member: ALICE.id, wrapped_public_channel_key: wrapA },
       { member: BOB.id, wrapped_public_channel_key: wrapB },
     ], 5),
+    PUBLIC_CHANNEL_KEY: (await buildChannelKeyFrames(
+      S1,
+      5,
+      S1.id,
+      [{ member_id: ALICE.id, wrapped_key: wrapA }, { member_id: BOB.id, wrapped_key: wrapB }],
+      new Set([BOB.id]),
+    )).get(BOB.id)!,
     MSG_PUBLIC_CHANNEL: await buildMsgPublic(BOB, GROUP_KEY, 5, "hello all"),
     FILE_START: await buildSigned(BOB, "FILE_START", ALICE.id, {
       file_id: fileId,

@@ -10,7 +10,13 @@ import { verifyKeyShareContentSig } from "../../protocol/content_sig.ts";
 import { ErrorCode } from "../../protocol/errors.ts";
 import { isUuidV4 } from "../../protocol/ids.ts";
 import type { ChannelWrap, FrameOf } from "../../protocol/types.ts";
-import { coversLocalUsers, persistChannel, stateWins } from "../channel.ts";
+import {
+  channelKeyEffects,
+  channelRecipients,
+  coversLocalUsers,
+  persistChannel,
+  stateWins,
+} from "../channel.ts";
 import { type NodeContext, pinnedSigner, type Route, validatedKey } from "../context.ts";
 import { type Effect, error, send, sendAll } from "../effects.ts";
 import type { Link } from "../link.ts";
@@ -29,10 +35,15 @@ const addRoute: Route<"PUBLIC_CHANNEL_ADD"> = {
   handle: (ctx, frame, link, raw) => gossip(ctx, frame, link, raw), // the version changes with UPDATED only
 };
 
+/** Forward to servers; relay verbatim to local clients without the channel-key capability. */
+function relayState(ctx: NodeContext, frame: { from: string }, link: Link, raw: string): Effect[] {
+  return gossip(ctx, frame, link, raw, channelRecipients(ctx).verbatim);
+}
+
 const updatedRoute: Route<"PUBLIC_CHANNEL_UPDATED"> = {
   signers: (ctx, frame) => pinnedSigner(ctx, frame.from),
-  handle(ctx, frame, link, raw) {
-    const effects = gossip(ctx, frame, link, raw); // forwarded and relayed whether or not it wins
+  async handle(ctx, frame, link, raw) {
+    const effects = relayState(ctx, frame, link, raw); // whether or not it wins
     const { version, wraps } = frame.payload;
     if (!stateWins(version, frame.from, ctx.state.channel)) return effects;
     ctx.state.channel = {
@@ -42,6 +53,7 @@ const updatedRoute: Route<"PUBLIC_CHANNEL_UPDATED"> = {
       updated: raw,
     };
     effects.push(persistChannel(ctx.state.channel, wraps, ctx.now()));
+    effects.push(...await channelKeyEffects(ctx, version, frame.from, wraps));
     return repairIfUncovered(ctx, effects);
   },
 };
@@ -64,7 +76,7 @@ const keyShareRoute: Route<"PUBLIC_CHANNEL_KEY_SHARE"> = {
     ) {
       return [error(link, ErrorCode.INVALID_SIG, "key-share content_sig does not verify")];
     }
-    const effects = gossip(ctx, frame, link, raw); // unchanged, never trimmed per member
+    const effects = relayState(ctx, frame, link, raw); // unchanged, never trimmed per member
     const channel = state.channel;
     const version = p.version ??
       (frame.from === channel.creator ? channel.version : channel.version + 1);
@@ -74,17 +86,18 @@ const keyShareRoute: Route<"PUBLIC_CHANNEL_KEY_SHARE"> = {
     }));
     if (frame.from === channel.creator && version === channel.version) {
       channel.keyShare = raw; // the share that goes with the current UPDATED
-    } else if (stateWins(version, frame.from, channel)) {
-      state.channel = {
-        version,
-        creator: frame.from,
-        members: new Set(wraps.map((w) => w.member_id)),
-        keyShare: raw,
-      };
-    } else {
-      return effects;
+      effects.push(persistChannel(state.channel, wraps, ctx.now()));
+      return repairIfUncovered(ctx, effects);
     }
+    if (!stateWins(version, frame.from, channel)) return effects;
+    state.channel = {
+      version,
+      creator: frame.from,
+      members: new Set(wraps.map((w) => w.member_id)),
+      keyShare: raw,
+    };
     effects.push(persistChannel(state.channel, wraps, ctx.now()));
+    effects.push(...await channelKeyEffects(ctx, version, frame.from, wraps));
     return repairIfUncovered(ctx, effects);
   },
 };

@@ -134,7 +134,8 @@ function presenceSigner(
 }
 
 /**
- * Forward to other servers (never back, never to the origin) and relay to local clients.
+ * Forward to other servers (never back, never to the origin) and relay to
+ * local clients (by default all of them).
  *
  * @example
  * ```ts
@@ -147,11 +148,12 @@ export function gossip(
   frame: { from: string },
   link: Link,
   raw: string,
+  localLinks: Link[] = ctx.state.localUserLinks(),
 ): Effect[] {
   const { state } = ctx;
   return [
     ...sendAll(state.serverLinksExcept(link, state.links.get(frame.from)), raw),
-    ...sendAll(state.localUserLinks(), raw),
+    ...sendAll(localLinks, raw),
   ];
 }
 

@@ -185,6 +185,7 @@ export const helloRoute: Route<"USER_HELLO"> = {
 
     link.kind = "user";
     link.peerId = userId;
+    link.caps = new Set(p.meta?.caps ?? []);
     link.rate = new TokenBucket(limits.userRatePerSec, limits.userBurst, now);
     state.localUsers.set(userId, link);
     state.userLocations.set(userId, LOCAL);

@@ -4,9 +4,12 @@ import assert from "node:assert/strict";
 import {
   buildKeyShare,
   buildSigned,
+  decryptWith,
   encryptFor,
   generateAesKey,
   type Identity,
+  openChannelKey,
+  parseFrame,
 } from "../../mod.ts";
 import { stateWins } from "../../server/channel.ts";
 import { receive } from "../../server/dispatch.ts";
@@ -132,5 +135,48 @@ Deno.test("KEY_SHARE: creator_pub must be the sender's key and content_sig must 
   effects = await receive(env.ctx, env.tables, fromHigh, JSON.stringify(share));
   assert.equal(env.ctx.state.channel.version, 7, "the genuine share is adopted");
   assert.ok(env.ctx.state.channel.keyShare?.includes(share.payload.content_sig));
+  env.close();
+});
+
+Deno.test("channel-key clients get only their own wrap, signed by this server; others get the frames verbatim", async () => {
+  const { env, high, fromHigh, local } = world();
+  const keyed = env.link("user", crypto.randomUUID());
+  keyed.caps = new Set(["file-aesgcm", "channel-key"]);
+  env.ctx.state.localUsers.set(keyed.peerId!, keyed);
+  env.ctx.state.userLocations.set(keyed.peerId!, LOCAL);
+  const key = generateAesKey();
+  const members = [local.peerId!, crypto.randomUUID(), keyed.peerId!];
+  const wraps = await Promise.all(members.map(async (member_id) => ({
+    member_id,
+    wrapped_key: await encryptFor(KEYS.A.publicKey, key), // KEYS.A: every test user's key
+  })));
+  const v5 = await buildSigned(high, "PUBLIC_CHANNEL_UPDATED", "*", { version: 5, wraps }, 0);
+  const effects = await receive(env.ctx, env.tables, fromHigh, JSON.stringify(v5));
+  const to = (link: unknown) =>
+    effects.flatMap((e) => e.kind === "send" && e.link === link ? [String(e.frame)] : []);
+  assert.deepEqual(to(local).map((t) => JSON.parse(t).type), ["PUBLIC_CHANNEL_UPDATED"]);
+  const [text, ...more] = to(keyed);
+  assert.equal(more.length, 0);
+  const parsed = parseFrame(text);
+  assert.ok(parsed.ok && parsed.frame.type === "PUBLIC_CHANNEL_KEY");
+  assert.equal(parsed.frame.from, env.ctx.state.self.id);
+  assert.equal(parsed.frame.payload.creator, high.id);
+  const wrap = await openChannelKey(parsed.frame, env.ctx.state.self.keys.publicKey);
+  assert.deepEqual(wrap, wraps[2]);
+  assert.deepEqual(await decryptWith(KEYS.A.privateKey, wrap!.wrapped_key), key);
+
+  // The creator's KEY_SHARE of the same state changes nothing for keyed clients.
+  const share = await buildKeyShare(
+    high,
+    wraps.map((w) => ({ member: w.member_id, wrapped_public_channel_key: w.wrapped_key })),
+    5,
+  );
+  const again = await receive(env.ctx, env.tables, fromHigh, JSON.stringify(share));
+  assert.ok(!again.some((e) => e.kind === "send" && e.link === keyed));
+  assert.ok(again.some((e) => e.kind === "send" && e.link === local));
+  // A losing state is relayed verbatim only; keyed clients hear nothing.
+  const older = await buildSigned(high, "PUBLIC_CHANNEL_UPDATED", "*", { version: 4, wraps }, 0);
+  const lost = await receive(env.ctx, env.tables, fromHigh, JSON.stringify(older));
+  assert.ok(!lost.some((e) => e.kind === "send" && e.link === keyed));
   env.close();
 });

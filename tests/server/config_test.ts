@@ -25,9 +25,20 @@ Deno.test("parseConfig reads flags, with SOCP_* environment fallbacks", () => {
   assert.equal(c.publicHost, "chat.example");
   assert.equal(c.limits.heartbeatMs, 1000);
   assert.equal(c.limits.linkTimeoutMs, 3000);
+  assert.equal(c.limits.clockWindowMs, 120_000);
+  assert.equal(c.limits.helloReplayMs, 240_000);
   assert.equal(c.dataDir, ".socp/server");
   assert.equal(c.hostsUsers, true);
   assert.equal(c.acceptJoins, false);
+});
+
+Deno.test("--clock-window-ms widens the ts window and the hello replay cache with it", () => {
+  const r = parseConfig("server", ["--insecure-plain", "--clock-window-ms", "300000"], {});
+  assert.ok(r.ok);
+  assert.equal(r.config.limits.clockWindowMs, 300_000);
+  assert.equal(r.config.limits.helloReplayMs, 600_000);
+  const tooSmall = parseConfig("server", ["--insecure-plain", "--clock-window-ms", "10"], {});
+  assert.ok(!tooSmall.ok && "error" in tooSmall && /clock-window-ms/.test(tooSmall.error));
 });
 
 Deno.test("parseConfig refuses plain ws unless asked, and bad values", () => {
