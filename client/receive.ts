@@ -20,7 +20,7 @@ import { decryptWith } from "../protocol/rsa.ts";
 import { verifyFrame } from "../protocol/transport_sig.ts";
 import type { Frame, FrameOf, MessageType } from "../protocol/types.ts";
 import type { ChannelKeys } from "./channel_keys.ts";
-import type { Directory } from "./directory.ts";
+import type { Contact, Directory, DirectoryChange } from "./directory.ts";
 import type { ClientEvent } from "./events.ts";
 import type { IncomingTransfers } from "./transfers.ts";
 
@@ -32,6 +32,8 @@ export interface ReceiveContext {
   readonly incoming: IncomingTransfers;
   /** The connected server's id and key (from the hello ACK). */
   readonly server: { id?: string; key?: PublicKey };
+  /** The contact of a user, looking up their advert if the directory lacks it (presence-lite). */
+  contact(userId: string): Promise<Contact | undefined>;
   emit(event: ClientEvent): void;
   saveFile(name: string, bytes: Uint8Array): Promise<string>;
 }
@@ -44,7 +46,7 @@ type Handler<T extends MessageType> = (
 const utf8 = new TextDecoder("utf-8", { fatal: false }); // invalid bytes become U+FFFD
 
 function nameOf(ctx: ReceiveContext, userId: string): string {
-  return ctx.directory.get(userId)?.name ?? userId;
+  return ctx.directory.name(userId) ?? userId;
 }
 
 /**
@@ -52,12 +54,12 @@ function nameOf(ctx: ReceiveContext, userId: string): string {
  * `sender_pub` when the sender is not in the directory (identity unverified).
  * A `sender_pub` that differs from the advertised key is refused.
  */
-function senderKey(
+async function senderKey(
   ctx: ReceiveContext,
   from: string,
   senderPub: string,
-): { key?: PublicKey; known: boolean; warning?: string } {
-  const contact = ctx.directory.get(from);
+): Promise<{ key?: PublicKey; known: boolean; warning?: string }> {
+  const contact = await ctx.contact(from);
   const offered = parsePublicKey(senderPub);
   if (contact) {
     if (!offered.ok || !offered.key.equals(contact.pubkey)) {
@@ -76,7 +78,7 @@ function senderKey(
 async function onDeliver(ctx: ReceiveContext, frame: FrameOf<"USER_DELIVER">): Promise<void> {
   const p = frame.payload;
   const base = { from: p.sender, fromName: nameOf(ctx, p.sender), ts: frame.ts };
-  const { key, known, warning } = senderKey(ctx, p.sender, p.sender_pub);
+  const { key, known, warning } = await senderKey(ctx, p.sender, p.sender_pub);
   if (!key) return ctx.emit({ type: "dm", ...base, text: null, verified: false, warning });
   if (await verifyDmContentSig(key, dmSigFieldsOf(frame), p.content_sig)) {
     const plain = await decryptWith(ctx.identity.keys.privateKey, p.ciphertext);
@@ -116,7 +118,7 @@ async function onDeliver(ctx: ReceiveContext, frame: FrameOf<"USER_DELIVER">): P
 async function onPublic(ctx: ReceiveContext, frame: FrameOf<"MSG_PUBLIC_CHANNEL">): Promise<void> {
   const p = frame.payload;
   const base = { from: frame.from, fromName: nameOf(ctx, frame.from), ts: frame.ts };
-  const { key, known, warning } = senderKey(ctx, frame.from, p.sender_pub);
+  const { key, known, warning } = await senderKey(ctx, frame.from, p.sender_pub);
   if (!key) return ctx.emit({ type: "public", ...base, text: null, verified: false, warning });
   if (!(await verifyPublicContentSig(key, publicSigFieldsOf(frame), p.content_sig))) {
     return ctx.emit({
@@ -140,20 +142,35 @@ async function onPublic(ctx: ReceiveContext, frame: FrameOf<"MSG_PUBLIC_CHANNEL"
   ctx.emit({ type: "public", ...base, text: utf8.decode(plain), verified: known });
 }
 
-/** Adverts are accepted from the hosting server, or re-issued by our own server (dialect A). */
-async function onAdvertise(ctx: ReceiveContext, frame: FrameOf<"USER_ADVERTISE">): Promise<void> {
+/**
+ * Whether a client accepts an advert: from the hosting server, or re-issued
+ * (and then verifiably signed) by our own server (dialect A); never our own.
+ *
+ * @example
+ * ```ts
+ * import { acceptsAdvert } from "./receive.ts";
+ * // if (await acceptsAdvert(ctx, frame)) await ctx.directory.advertise(frame);
+ * ```
+ */
+export async function acceptsAdvert(
+  ctx: Pick<ReceiveContext, "server" | "identity">,
+  frame: FrameOf<"USER_ADVERTISE">,
+): Promise<boolean> {
   const fromOwnServer = frame.from === ctx.server.id;
-  if (frame.payload.server_id !== frame.from && !fromOwnServer) return;
-  if (fromOwnServer && ctx.server.key && !(await verifyFrame(ctx.server.key, frame))) return;
-  if (frame.payload.user_id === ctx.identity.id) return;
-  const change = await ctx.directory.advertise(frame);
-  if (change?.kind === "online") {
+  if (frame.payload.server_id !== frame.from && !fromOwnServer) return false;
+  if (fromOwnServer && ctx.server.key && !(await verifyFrame(ctx.server.key, frame))) return false;
+  return frame.payload.user_id !== ctx.identity.id;
+}
+
+function emitChange(ctx: ReceiveContext, change: DirectoryChange | null): void {
+  if (change?.kind === "online" || change?.kind === "offline") {
     const c = change.contact;
+    if (c.userId === ctx.identity.id) return;
     ctx.emit({
       type: "presence",
       userId: c.userId,
       displayName: c.name,
-      online: true,
+      online: change.kind === "online",
       serverId: c.serverId,
     });
   } else if (change?.kind === "key-changed") {
@@ -168,24 +185,25 @@ async function onAdvertise(ctx: ReceiveContext, frame: FrameOf<"USER_ADVERTISE">
   }
 }
 
+async function onAdvertise(ctx: ReceiveContext, frame: FrameOf<"USER_ADVERTISE">): Promise<void> {
+  if (await acceptsAdvert(ctx, frame)) emitChange(ctx, await ctx.directory.advertise(frame));
+}
+
 function onRemove(ctx: ReceiveContext, frame: FrameOf<"USER_REMOVE">): void {
   if (frame.payload.server_id !== frame.from && frame.from !== ctx.server.id) return;
-  const change = ctx.directory.remove(frame.payload.user_id);
-  if (change) {
-    const c = change.contact;
-    ctx.emit({
-      type: "presence",
-      userId: c.userId,
-      displayName: c.name,
-      online: false,
-      serverId: c.serverId,
-    });
-  }
+  emitChange(ctx, ctx.directory.remove(frame.payload.user_id));
+}
+
+/** PRESENCE (presence-lite) comes only from our own server, signed by it. */
+async function onPresence(ctx: ReceiveContext, frame: FrameOf<"PRESENCE">): Promise<void> {
+  if (frame.from !== ctx.server.id || !ctx.server.key) return;
+  if (!(await verifyFrame(ctx.server.key, frame))) return;
+  for (const change of ctx.directory.presence(frame.payload)) emitChange(ctx, change);
 }
 
 /** A FILE_START counts as verified when its signature checks out under the sender's advertised key. */
 async function fileVerified(ctx: ReceiveContext, frame: Frame): Promise<boolean> {
-  const contact = ctx.directory.get(frame.from);
+  const contact = await ctx.contact(frame.from);
   return !!contact && await verifyFrame(contact.pubkey, frame);
 }
 
@@ -246,6 +264,7 @@ export const RECEIVE: { [T in MessageType]?: Handler<T> } = {
   MSG_PUBLIC_CHANNEL: onPublic,
   USER_ADVERTISE: onAdvertise,
   USER_REMOVE: onRemove,
+  PRESENCE: onPresence,
   PUBLIC_CHANNEL_UPDATED: async (ctx, frame) => void await ctx.channel.fromUpdated(frame),
   PUBLIC_CHANNEL_KEY_SHARE: async (ctx, frame) => void await ctx.channel.fromKeyShare(frame),
   PUBLIC_CHANNEL_KEY: async (ctx, frame) =>

@@ -95,7 +95,7 @@ export async function runRepl(options: ReplOptions): Promise<number> {
             break;
           case "tell": {
             const frame = await client.sendDm(command.target, command.text);
-            const name = client.directory.get(frame.to)?.name ?? frame.to;
+            const name = client.directory.name(frame.to) ?? frame.to;
             note("dm", { to: frame.to, ts: frame.ts }, `you → ${name}: ${command.text}`);
             break;
           }

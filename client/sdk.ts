@@ -16,7 +16,6 @@
  * @module
  */
 
-import { aesGcmEncrypt, generateAesKey } from "../protocol/aes.ts";
 import {
   buildMsgDirect,
   buildMsgPublic,
@@ -25,22 +24,18 @@ import {
   type Identity,
 } from "../protocol/builders.ts";
 import { CHANNEL_KEY_CAP } from "../protocol/channel_key.ts";
+import { msgRef } from "../protocol/dedup.ts";
 import { ErrorCode, SocpError } from "../protocol/errors.ts";
-import { frameOrNull } from "./_frames.ts";
-import { sha256Hex } from "../protocol/hash.ts";
 import { parsePublicKey } from "../protocol/keys.ts";
-import {
-  DM_CHUNK_BYTES,
-  MAX_FAST_CHUNK_BYTES,
-  OAEP_MAX_PLAINTEXT,
-  PUBLIC_CHUNK_BYTES,
-} from "../protocol/limits.ts";
-import { encryptFor } from "../protocol/rsa.ts";
-import type { FrameOf, PayloadMap } from "../protocol/types.ts";
+import { OAEP_MAX_PLAINTEXT } from "../protocol/limits.ts";
+import { type FrameOf, PRESENCE_LITE_CAP } from "../protocol/types.ts";
+import { FAST_FILES as FAST_FILES_CAP, fileFrames, type FileTarget } from "./_file_send.ts";
+import { frameOrNull } from "./_frames.ts";
+import { awaitReply } from "./_replies.ts";
 import { ChannelKeys } from "./channel_keys.ts";
-import { type Contact, Directory } from "./directory.ts";
+import { type Contact, Directory, type Listing } from "./directory.ts";
 import { EventHub, type UserListing } from "./events.ts";
-import { RECEIVE, type ReceiveContext } from "./receive.ts";
+import { acceptsAdvert, RECEIVE, type ReceiveContext } from "./receive.ts";
 import { IncomingTransfers } from "./transfers.ts";
 
 /** Platform services the SDK needs. */
@@ -61,24 +56,26 @@ export interface ClientOptions {
   /** Reconnect with backoff after the connection drops (default true). */
   reconnect?: boolean;
   /**
-   * Capabilities to advertise (default `["file-aesgcm", "channel-key"]`: fast
-   * file mode, and only our own wrap of each public-channel key).
+   * Capabilities to advertise (default `["file-aesgcm", "channel-key",
+   * "presence-lite"]`: fast file mode, only our own wrap of each
+   * public-channel key, and presence without every user's advert).
    */
   caps?: string[];
 }
 
 /** The capability that enables fast (AES-GCM) DM files (SOCP.md §8.5). */
-export const FAST_FILES = "file-aesgcm";
+export const FAST_FILES: string = FAST_FILES_CAP;
 const BACKOFF_MS = [1000, 2000, 4000, 8000, 16000, 30000];
 const MAX_BUFFERED = 1024 * 1024; // back-pressure: SOCP.md §8.1
 const MAX_PUBLIC_TEXT = 16 * 1024;
+const LOOKUP_TIMEOUT_MS = 5000;
 
 /**
  * A connected user.
  */
 export class SocpClient implements ReceiveContext {
   readonly identity: Identity;
-  readonly directory: Directory = new Directory();
+  readonly directory: Directory;
   readonly channel: ChannelKeys;
   readonly incoming: IncomingTransfers;
   readonly events: EventHub = new EventHub();
@@ -89,10 +86,14 @@ export class SocpClient implements ReceiveContext {
   #attempt = 0;
   #retry?: ReturnType<typeof setTimeout>;
   #queue: Promise<void> = Promise.resolve();
+  /** Whether our server sends PRESENCE, and so answers USER_LOOKUP. */
+  #presenceLite = false;
+  readonly #lookups = new Map<string, Promise<Contact | undefined>>();
 
   constructor(options: ClientOptions) {
     this.#options = options;
     this.identity = options.identity;
+    this.directory = new Directory(options.identity.id);
     this.channel = new ChannelKeys(options.identity.id, options.identity.keys.privateKey);
     this.incoming = new IncomingTransfers(
       options.identity.id,
@@ -117,12 +118,14 @@ export class SocpClient implements ReceiveContext {
    */
   async connect(): Promise<void> {
     this.#closed = false;
+    this.#presenceLite = false;
     const socket = await this.#options.adapter.connect(this.#options.url);
     this.#socket = socket;
     const accepted = new Promise<void>((resolve, reject) => {
       socket.onmessage = (event) => {
         const frame = frameOrNull(event.data);
         if (!frame) return;
+        if (frame.type === "PRESENCE") this.#presenceLite = true;
         if (this.server.id === undefined && frame.type === "ACK") {
           this.server.id = frame.from;
           const key = parsePublicKey(frame.payload.server_pub);
@@ -158,7 +161,7 @@ export class SocpClient implements ReceiveContext {
     });
     const meta = {
       display_name: this.#options.displayName,
-      caps: this.#options.caps ?? [FAST_FILES, CHANNEL_KEY_CAP],
+      caps: this.#options.caps ?? [FAST_FILES, CHANNEL_KEY_CAP, PRESENCE_LITE_CAP],
     };
     socket.send(
       JSON.stringify(await buildUserHello(this.identity, { meta, to: this.server.id ?? "*" })),
@@ -232,8 +235,42 @@ export class SocpClient implements ReceiveContext {
     }
   }
 
-  /** Resolves a name, id or id prefix to an online contact, or throws a clear error. */
-  resolve(target: string): Contact {
+  /**
+   * A user's contact (key, caps): from the directory, else, when our server
+   * supports presence-lite, from their advert looked up on the server.
+   * Undefined when the user is unknown or offline.
+   */
+  contact(userId: string): Promise<Contact | undefined> {
+    const known = this.directory.get(userId);
+    if (known || !this.#presenceLite) return Promise.resolve(known);
+    let pending = this.#lookups.get(userId);
+    if (!pending) {
+      pending = this.#lookup(userId).finally(() => this.#lookups.delete(userId));
+      this.#lookups.set(userId, pending);
+    }
+    return pending;
+  }
+
+  /** Sends USER_LOOKUP and waits for the advert, a USER_NOT_FOUND for it, or a timeout. */
+  async #lookup(userId: string): Promise<Contact | undefined> {
+    const socket = this.#socket;
+    if (!socket) return undefined;
+    const payload = { user_ids: [userId] };
+    const ref = await msgRef(payload);
+    const answered = awaitReply(socket, async (frame) => {
+      if (frame.type === "ERROR") return frame.payload.msg_ref === ref || undefined;
+      if (frame.type !== "USER_ADVERTISE" || frame.payload.user_id !== userId) return undefined;
+      if (!(await acceptsAdvert(this, frame))) return undefined;
+      await this.directory.advertise(frame); // the queued copy then changes nothing
+      return true;
+    }, LOOKUP_TIMEOUT_MS);
+    this.#send(await buildSigned(this.identity, "USER_LOOKUP", this.server.id ?? "*", payload));
+    await answered;
+    return this.directory.get(userId);
+  }
+
+  /** Resolves a name, id or id prefix to an online user, or throws a clear error. */
+  resolve(target: string): Listing {
     const found = this.directory.resolve(target);
     if (found.ok) return found.contact;
     if (found.reason === "ambiguous") {
@@ -246,9 +283,19 @@ export class SocpClient implements ReceiveContext {
     throw new SocpError(ErrorCode.USER_NOT_FOUND, `no online user "${target}"`);
   }
 
+  /** The contact of an online user, or a USER_NOT_FOUND error. */
+  async #recipient(target: string): Promise<Contact> {
+    const listing = this.resolve(target);
+    const contact = await this.contact(listing.userId);
+    if (!contact) {
+      throw new SocpError(ErrorCode.USER_NOT_FOUND, `${listing.name} is no longer online`);
+    }
+    return contact;
+  }
+
   /** Sends an end-to-end encrypted DM (at most 446 UTF-8 bytes: one RSA block). */
   async sendDm(target: string, text: string): Promise<FrameOf<"MSG_DIRECT">> {
-    const contact = this.resolve(target);
+    const contact = await this.#recipient(target);
     const bytes = new TextEncoder().encode(text).length;
     if (bytes > OAEP_MAX_PLAINTEXT) {
       throw new SocpError(
@@ -292,74 +339,34 @@ export class SocpClient implements ReceiveContext {
     bytes: Uint8Array,
     onProgress?: (sent: number) => void,
   ): Promise<string> {
-    const fileId = crypto.randomUUID();
-    const isPublic = target === "public";
-    const contact = isPublic ? undefined : this.resolve(target);
-    const to = contact?.userId ?? "public";
-    const start: PayloadMap["FILE_START"] = {
-      file_id: fileId,
-      name,
-      size: bytes.length,
-      sha256: await sha256Hex(bytes),
-      mode: isPublic ? "public" : "dm",
-    };
-    let seal: (chunk: Uint8Array, index: number) => Promise<string>;
-    let chunkSize: number;
-    if (isPublic) {
-      const current = this.channel.current();
-      if (!current) throw new SocpError(ErrorCode.BAD_REQUEST, "no public channel key yet");
-      start.key_version = current.version;
-      chunkSize = PUBLIC_CHUNK_BYTES;
-      seal = (chunk) => aesGcmEncrypt(current.key, chunk);
-    } else if (contact!.caps.includes(FAST_FILES)) {
-      const fileKey = generateAesKey();
-      Object.assign(start, {
-        enc: "aes-256-gcm",
-        wrapped_key: await encryptFor(contact!.encKey, fileKey),
-        chunk_size: MAX_FAST_CHUNK_BYTES,
-      });
-      chunkSize = MAX_FAST_CHUNK_BYTES;
-      seal = (chunk, index) =>
-        aesGcmEncrypt(fileKey, chunk, new TextEncoder().encode(`${fileId}:${index}`));
-    } else {
-      chunkSize = DM_CHUNK_BYTES;
-      seal = (chunk) => encryptFor(contact!.encKey, chunk);
-    }
-    this.#send(await buildSigned(this.identity, "FILE_START", to, start));
-    const total = bytes.length;
-    for (let index = 0, at = 0; at < total; index++, at += chunkSize) {
-      const ciphertext = await seal(bytes.subarray(at, at + chunkSize), index);
+    const to: FileTarget = target === "public"
+      ? { channel: this.channel.current() }
+      : { contact: await this.#recipient(target) };
+    let fileId = "";
+    for await (const { frame, sent } of fileFrames(this.identity, to, name, bytes)) {
+      if (frame.type === "FILE_START") fileId = frame.payload.file_id;
       await this.#drain();
-      this.#send(
-        await buildSigned(this.identity, "FILE_CHUNK", to, { file_id: fileId, index, ciphertext }),
-      );
-      const sent = Math.min(total, at + chunkSize);
+      this.#send(frame);
+      if (frame.type !== "FILE_CHUNK") continue;
       onProgress?.(sent);
-      this.emit({ type: "progress", fileId, sent, total });
+      this.emit({ type: "progress", fileId, sent, total: bytes.length });
     }
-    this.#send(await buildSigned(this.identity, "FILE_END", to, { file_id: fileId }));
     return fileId;
   }
 
   /** Asks the server who is online; resolves with the list (also emitted as a `users` event). */
   async list(timeoutMs = 10_000): Promise<UserListing[]> {
     const socket = this.#socket;
-    const response = new Promise<FrameOf<"LIST_RESPONSE">>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        socket?.removeEventListener("message", onMessage);
-        reject(new SocpError(ErrorCode.TIMEOUT, "no LIST_RESPONSE"));
-      }, timeoutMs);
-      const onMessage = (event: MessageEvent) => {
-        const frame = frameOrNull(event.data);
-        if (frame?.type !== "LIST_RESPONSE") return;
-        clearTimeout(timer);
-        socket?.removeEventListener("message", onMessage);
-        resolve(frame);
-      };
-      socket?.addEventListener("message", onMessage);
-    });
+    if (!socket) throw new SocpError(ErrorCode.TIMEOUT, "not connected");
+    const response = awaitReply(
+      socket,
+      (frame) => frame.type === "LIST_RESPONSE" ? frame : undefined,
+      timeoutMs,
+    );
     this.#send(await buildSigned(this.identity, "LIST_REQUEST", this.server.id ?? "*", {}));
-    const users = (await response).payload.users.map((entry): UserListing => {
+    const answer = await response;
+    if (!answer) throw new SocpError(ErrorCode.TIMEOUT, "no LIST_RESPONSE");
+    const users = answer.payload.users.map((entry): UserListing => {
       const e = typeof entry === "string"
         ? { user_id: entry, server_id: "", display_name: entry }
         : entry;

@@ -3,6 +3,8 @@
  * `(from, file_id)`, chunks in any order (the first copy of an index wins),
  * decryption by mode, and a whole-file check at FILE_END: no gaps, exact
  * size, matching SHA-256. Nothing is handed out unless everything matches.
+ * Chunks are decrypted a few at a time in parallel (an RSA-mode chunk costs
+ * one private-key operation); FILE_END waits for them all.
  *
  * @module
  */
@@ -65,10 +67,19 @@ interface Incoming {
   fileKey?: Uint8Array;
   keyVersion?: number;
   chunks: Map<number, Uint8Array>;
+  /** Indices taken (decrypting or done): the first copy wins. */
+  claimed: Set<number>;
+  /** Decryptions in progress. */
+  pending: Set<Promise<void>>;
+  /** Why the transfer failed, once a chunk did not check out. */
+  failure?: string;
   received: number;
   verified: boolean;
   lastActivity: number;
 }
+
+/** Chunk decryptions in flight per transfer: enough to keep two cores busy in RSA mode. */
+const PARALLEL_DECRYPTS = 4;
 
 /** Why something was not accepted. */
 export type Refusal = { ok: false; reason: string };
@@ -145,6 +156,8 @@ export class IncomingTransfers {
       fileKey,
       keyVersion: p.key_version,
       chunks: new Map(),
+      claimed: new Set(),
+      pending: new Set(),
       received: 0,
       verified,
       lastActivity: this.#now(),
@@ -166,7 +179,11 @@ export class IncomingTransfers {
     return plain && plain.length <= MAX_PUBLIC_CHUNK_BYTES ? plain : null;
   }
 
-  /** Adds a chunk. Returns the bytes received so far, or a refusal (the transfer is then dropped). */
+  /**
+   * Adds a chunk: its decryption starts at once, with at most
+   * PARALLEL_DECRYPTS per transfer in flight. Returns the bytes received so
+   * far, or a refusal (the transfer is then dropped) once a chunk has failed.
+   */
   async chunk(
     frame: FrameOf<"FILE_CHUNK">,
   ): Promise<{ ok: true; received: number; total: number } | Refusal> {
@@ -178,14 +195,22 @@ export class IncomingTransfers {
     if (index < 0 || index >= DEFAULT_LIMITS.maxChunks) {
       return this.#abort(key, "chunk index out of range");
     }
-    if (t.chunks.has(index)) return { ok: true, received: t.received, total: t.size }; // first copy wins
-    const plain = await this.#decrypt(t, index, ciphertext);
-    if (!plain) return this.#abort(key, `chunk ${index} does not decrypt`);
-    if (t.received + plain.length > t.size) {
-      return this.#abort(key, "more data than the declared size");
+    if (!t.claimed.has(index) && !t.failure) {
+      t.claimed.add(index);
+      const job = this.#decrypt(t, index, ciphertext).then((plain) => {
+        if (!plain) t.failure ??= `chunk ${index} does not decrypt`;
+        else if (t.received + plain.length > t.size) {
+          t.failure ??= "more data than the declared size";
+        } else {
+          t.chunks.set(index, plain);
+          t.received += plain.length;
+        }
+      }, () => void (t.failure ??= `chunk ${index} does not decrypt`));
+      t.pending.add(job);
+      job.finally(() => t.pending.delete(job));
+      while (t.pending.size >= PARALLEL_DECRYPTS) await Promise.race(t.pending);
     }
-    t.chunks.set(index, plain);
-    t.received += plain.length;
+    if (t.failure) return this.#abort(key, t.failure);
     return { ok: true, received: t.received, total: t.size };
   }
 
@@ -195,6 +220,8 @@ export class IncomingTransfers {
     const t = this.#active.get(key);
     if (!t) return { ok: false, reason: "FILE_END of an unknown transfer" };
     this.#active.delete(key);
+    await Promise.all(t.pending);
+    if (t.failure) return { ok: false, reason: t.failure };
     const parts: Uint8Array[] = [];
     for (let i = 0; i < t.chunks.size; i++) {
       const part = t.chunks.get(i);

@@ -43,6 +43,10 @@ export function int(opts: { min?: number; max?: number } = {}): Check {
   };
 }
 
+export function bool(v: unknown, path: string): ProtocolError | null {
+  return typeof v === "boolean" ? null : bad(path, "must be true or false");
+}
+
 export function oneOf(...values: string[]): Check {
   return (v, path) =>
     typeof v === "string" && values.includes(v)

@@ -78,6 +78,8 @@ const TO_RULES: Readonly<Record<MessageType, ToRule>> = {
   PUBLIC_CHANNEL_UPDATED: "broadcast",
   PUBLIC_CHANNEL_KEY_SHARE: "broadcast",
   PUBLIC_CHANNEL_KEY: "id",
+  PRESENCE: "broadcast",
+  USER_LOOKUP: "any",
   MSG_PUBLIC_CHANNEL: "public",
   FILE_START: "public",
   FILE_CHUNK: "public",

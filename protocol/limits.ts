@@ -192,3 +192,13 @@ export const MAX_PUBLIC_CHUNK_BYTES = 65_536;
  * ```
  */
 export const MAX_FAST_CHUNK_BYTES = 262_144;
+/**
+ * Most user ids one USER_LOOKUP may ask for (presence-lite extension).
+ *
+ * @example
+ * ```ts
+ * import { MAX_LOOKUP_IDS } from "./limits.ts";
+ * MAX_LOOKUP_IDS; // 64
+ * ```
+ */
+export const MAX_LOOKUP_IDS = 64;

@@ -9,13 +9,14 @@
 import { canonicalJson } from "./canonical.ts";
 import { CONTROL_CHARS } from "./display.ts";
 import { ErrorCode, type ProtocolError, protocolError } from "./errors.ts";
-import { DEFAULT_LIMITS, MAX_FAST_CHUNK_BYTES, RSA_BYTES } from "./limits.ts";
+import { DEFAULT_LIMITS, MAX_FAST_CHUNK_BYTES, MAX_LOOKUP_IDS, RSA_BYTES } from "./limits.ts";
 import { MAX_PROOF_LENGTH } from "./merkle.ts";
 import type { MessageType } from "./types.ts";
 import {
   anyObject,
   anyOf,
   b64,
+  bool,
   type Check,
   type CheckContext,
   hex64,
@@ -246,6 +247,12 @@ export const PAYLOAD_CHECKS: Readonly<Record<MessageType, Check>> = {
     proof: list(b64({ bytes: 32, maxChars: 44 }), MAX_PROOF_LENGTH),
     root_sig: signature,
   }),
+  PRESENCE: obj({
+    seq: int(),
+    online: list(obj({ user_id: id, server_id: id, display_name: str({ max: L.maxMetaBytes }) })),
+    offline: list(id),
+  }, { reset: bool }),
+  USER_LOOKUP: obj({ user_ids: list(id, MAX_LOOKUP_IDS) }),
   MSG_PUBLIC_CHANNEL: obj(
     {
       ciphertext: b64({ maxChars: L.maxPublicBlobChars }),

@@ -35,6 +35,8 @@ export const MESSAGE_TYPES = [
   "PUBLIC_CHANNEL_UPDATED",
   "PUBLIC_CHANNEL_KEY_SHARE",
   "PUBLIC_CHANNEL_KEY",
+  "PRESENCE",
+  "USER_LOOKUP",
   "MSG_PUBLIC_CHANNEL",
   "FILE_START",
   "FILE_CHUNK",
@@ -187,6 +189,39 @@ export interface ListResponsePayload {
   users: (ListEntry | string)[];
 }
 
+/**
+ * The capability a client lists in `meta.caps` to get PRESENCE frames
+ * instead of every user's USER_ADVERTISE, and to use USER_LOOKUP.
+ *
+ * @example
+ * ```ts
+ * import { PRESENCE_LITE_CAP } from "./types.ts";
+ * PRESENCE_LITE_CAP; // "presence-lite"
+ * ```
+ */
+export const PRESENCE_LITE_CAP = "presence-lite";
+
+/**
+ * PRESENCE payload (project extension, server → own clients with the
+ * `"presence-lite"` capability): a numbered change to who is online, the same
+ * signed frame for every such client. A `reset` frame starts a snapshot: the
+ * client forgets who it thought was online, then applies the entries.
+ */
+export interface PresencePayload {
+  seq: number;
+  reset?: boolean;
+  online: ListEntry[];
+  offline: string[];
+}
+
+/**
+ * USER_LOOKUP payload (project extension, client → own server): asks for the
+ * stored USER_ADVERTISE of online users, to learn their keys when needed.
+ */
+export interface UserLookupPayload {
+  user_ids: string[];
+}
+
 /** COMMAND payload. */
 export interface CommandPayload {
   command: string;
@@ -320,6 +355,8 @@ export interface PayloadMap {
   PUBLIC_CHANNEL_UPDATED: PublicChannelUpdatedPayload;
   PUBLIC_CHANNEL_KEY_SHARE: PublicChannelKeySharePayload;
   PUBLIC_CHANNEL_KEY: PublicChannelKeyPayload;
+  PRESENCE: PresencePayload;
+  USER_LOOKUP: UserLookupPayload;
   MSG_PUBLIC_CHANNEL: MsgPublicChannelPayload;
   FILE_START: FileStartPayload;
   FILE_CHUNK: FileChunkPayload;
@@ -354,6 +391,7 @@ export const SERVER_SIGNED_TYPES: ReadonlySet<MessageType> = new Set<MessageType
   "USER_DELIVER",
   "PUBLIC_CHANNEL_ADD",
   "PUBLIC_CHANNEL_UPDATED",
+  "PRESENCE",
   "ACK",
   "ERROR",
 ]);

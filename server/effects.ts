@@ -7,7 +7,7 @@
  */
 
 import type { ErrorCode } from "../protocol/errors.ts";
-import type { Frame } from "../protocol/types.ts";
+import type { Frame, ListEntry } from "../protocol/types.ts";
 import type { Link } from "./link.ts";
 import type { Store } from "./store.ts";
 
@@ -16,7 +16,15 @@ export type Effect =
   /** Send a frame; a string is sent as is (forwarding unchanged). */
   | { kind: "send"; link: Link; frame: Frame | string }
   /** Send a signed ERROR (rate-limited per link) addressed to `to` (default: the link peer), then optionally close. */
-  | { kind: "error"; link: Link; code: ErrorCode; detail: string; close?: boolean; to?: string }
+  | {
+    kind: "error";
+    link: Link;
+    code: ErrorCode;
+    detail: string;
+    close?: boolean;
+    to?: string;
+    msgRef?: string;
+  }
   /** Close a link. */
   | { kind: "close"; link: Link; code: number; reason: string }
   /** Write to the database; every persist effect of one handler shares a transaction. */
@@ -26,7 +34,11 @@ export type Effect =
   /** Request a public-channel rotation (joins and leaves are batched; repairs are delayed). */
   | { kind: "rotate"; reason: "join" | "leave" | "repair"; users?: string[] }
   /** Make sure a link to a known server exists or is being dialled; `now` skips the lower-id wait. */
-  | { kind: "dial"; serverId: string; now?: boolean };
+  | { kind: "dial"; serverId: string; now?: boolean }
+  /** Record presence changes for the next PRESENCE batch (presence-lite clients). */
+  | { kind: "presence"; online: ListEntry[]; offline: string[] }
+  /** Send a new presence-lite client the presence snapshot. */
+  | { kind: "welcome"; link: Link };
 
 /**
  * A send effect.

@@ -16,6 +16,7 @@ import type { FrameOf, ServerAddressPayload } from "../protocol/types.ts";
 import type { BootstrapEntry } from "./config.ts";
 import { type NodeContext, signed } from "./context.ts";
 import { type Effect, send, sendAll } from "./effects.ts";
+import { verbatimPresenceLinks } from "./presence.ts";
 import type { Link, LinkKind } from "./link.ts";
 import { TokenBucket } from "./rate.ts";
 import { HEARTBEAT_CAP, LOCAL, type ServerAddress } from "./state.ts";
@@ -347,8 +348,8 @@ export class Mesh {
     const gone = [...state.userLocations].filter(([, at]) => at === peerId).map(([userId]) =>
       userId
     );
-    const effects: Effect[] = [];
-    const clients = state.localUserLinks();
+    const effects: Effect[] = gone.length ? [{ kind: "presence", online: [], offline: gone }] : [];
+    const clients = verbatimPresenceLinks(this.#ctx);
     for (const userId of gone) {
       state.userLocations.delete(userId);
       state.directory.delete(userId);

@@ -24,6 +24,7 @@ import { userLeft } from "./handlers/users.ts";
 import { ConnectionLimiter, type HttpEndpoint, httpHandler } from "./http.ts";
 import { type AttachOptions, Mesh, type MeshHost } from "./mesh.ts";
 import { Metrics } from "./metrics.ts";
+import { PresenceFeed } from "./presence.ts";
 import { metricsText } from "./prometheus.ts";
 import { routeTables } from "./routes.ts";
 import { type ServerAddress, ServerState } from "./state.ts";
@@ -60,6 +61,7 @@ export class SocpNode implements MeshHost, HttpEndpoint {
   readonly ctx: NodeContext;
   readonly mesh: Mesh;
   readonly channel: PublicChannel;
+  readonly presence: PresenceFeed;
   readonly #limiter: ConnectionLimiter;
   #sweep?: ReturnType<typeof setInterval>;
   readonly #tables: RouteTables;
@@ -75,6 +77,7 @@ export class SocpNode implements MeshHost, HttpEndpoint {
     this.#tables = routeTables(ctx.config);
     this.mesh = new Mesh(this);
     this.channel = new PublicChannel(this);
+    this.presence = new PresenceFeed(this);
     this.#limiter = new ConnectionLimiter(ctx.config.limits);
     this.#startedAt = ctx.now();
   }
@@ -247,8 +250,19 @@ export class SocpNode implements MeshHost, HttpEndpoint {
         case "dial":
           this.mesh.ensureLink(effect.serverId, effect.now);
           break;
+        case "presence":
+          this.presence.change(effect.online, effect.offline);
+          break;
+        case "welcome":
+          await this.presence.welcome(effect.link);
+          break;
       }
     }
+  }
+
+  /** Sends a text frame on a link, counted in metrics. */
+  sendText(link: Link, text: string): void {
+    this.#send(link, text);
   }
 
   #send(link: Link, frame: Frame | string): void {
@@ -273,7 +287,13 @@ export class SocpNode implements MeshHost, HttpEndpoint {
       const sent = dialectClient ? toStandardCode(code) : code;
       this.#send(
         link,
-        await buildError(this.ctx.state.self, effect.to ?? link.peerId ?? "*", sent, detail),
+        await buildError(
+          this.ctx.state.self,
+          effect.to ?? link.peerId ?? "*",
+          sent,
+          detail,
+          effect.msgRef,
+        ),
       );
     } else {
       this.ctx.metrics.inc("errors_suppressed", code);
@@ -331,6 +351,7 @@ export class SocpNode implements MeshHost, HttpEndpoint {
     const { state, log } = this.ctx;
     this.mesh.stop();
     this.channel.stop();
+    this.presence.stop();
     clearInterval(this.#sweep);
     const links = [...state.allLinks];
     const goodbye = links.length === 0 ? "" : JSON.stringify(

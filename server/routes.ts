@@ -17,6 +17,7 @@ import {
   directRoute,
   helloRoute,
   listRoute,
+  lookupRoute,
 } from "./handlers/users.ts";
 
 /**
@@ -49,6 +50,7 @@ export function routeTables(config: NodeConfig): RouteTables {
     user: {
       MSG_DIRECT: directRoute,
       LIST_REQUEST: listRoute,
+      USER_LOOKUP: lookupRoute,
       COMMAND: commandRoute,
       HEARTBEAT: clientHeartbeatRoute,
       ...CHANNEL_USER_ROUTES,

@@ -93,6 +93,13 @@ export async function sampleFrames(): Promise<{ [T in MessageType]: FrameOf<T> }
       [{ member_id: ALICE.id, wrapped_key: wrapA }, { member_id: BOB.id, wrapped_key: wrapB }],
       new Set([BOB.id]),
     )).get(BOB.id)!,
+    PRESENCE: await buildSigned(S1, "PRESENCE", "*", {
+      seq: 3,
+      reset: true,
+      online: [{ user_id: ALICE.id, server_id: S1.id, display_name: "Alice" }],
+      offline: [BOB.id],
+    }),
+    USER_LOOKUP: await buildSigned(ALICE, "USER_LOOKUP", S1.id, { user_ids: [BOB.id] }),
     MSG_PUBLIC_CHANNEL: await buildMsgPublic(BOB, GROUP_KEY, 5, "hello all"),
     FILE_START: await buildSigned(BOB, "FILE_START", ALICE.id, {
       file_id: fileId,

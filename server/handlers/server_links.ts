@@ -24,6 +24,7 @@ import {
 } from "../context.ts";
 import { type Effect, error, persist, send, sendAll } from "../effects.ts";
 import type { Link } from "../link.ts";
+import { presenceEntry, verbatimPresenceLinks } from "../presence.ts";
 import { notFoundDetail, routeToUser } from "../routing.ts";
 import { HEARTBEAT_CAP, LOCAL } from "../state.ts";
 
@@ -170,8 +171,12 @@ const advertiseRoute: Route<"USER_ADVERTISE"> = {
     const pubkey = validatedKey(frame.payload.pubkey ?? meta.pubkey!);
     const encText = meta.enc_pubkey ? parsePublicKey(meta.enc_pubkey) : undefined;
     const encKey = encText?.ok ? encText.key : pubkey;
-    state.directory.set(userId, { userId, serverId, pubkey, encKey, meta, advert: raw });
-    return gossip(ctx, frame, link, raw);
+    const entry = { userId, serverId, pubkey, encKey, meta, advert: raw };
+    state.directory.set(userId, entry);
+    return [
+      ...gossip(ctx, frame, link, raw, verbatimPresenceLinks(ctx)),
+      { kind: "presence", online: [presenceEntry(entry)], offline: [] },
+    ];
   },
 };
 
@@ -180,12 +185,14 @@ const removeRoute: Route<"USER_REMOVE"> = {
   handle(ctx, frame, link, raw) {
     const { state } = ctx;
     const { user_id: userId, server_id: serverId } = frame.payload;
+    const effects = gossip(ctx, frame, link, raw, verbatimPresenceLinks(ctx));
     // Only a mapping that still points at that server: the user may have moved.
     if (state.locationOf(userId) === serverId) {
       state.userLocations.delete(userId);
       state.directory.delete(userId);
+      effects.push({ kind: "presence", online: [], offline: [userId] });
     }
-    return gossip(ctx, frame, link, raw);
+    return effects;
   },
 };
 

@@ -12,7 +12,7 @@ import { displayName } from "../../protocol/display.ts";
 import { ErrorCode } from "../../protocol/errors.ts";
 import type { PublicKey } from "../../protocol/keys.ts";
 import { verifyFrame } from "../../protocol/transport_sig.ts";
-import type { ListEntry, UserMeta } from "../../protocol/types.ts";
+import { type ListEntry, PRESENCE_LITE_CAP, type UserMeta } from "../../protocol/types.ts";
 import { decideHello, hashPassword, verifyPassword } from "../auth.ts";
 import {
   type NodeContext,
@@ -24,6 +24,7 @@ import {
 } from "../context.ts";
 import { type Effect, error, persist, send, sendAll } from "../effects.ts";
 import type { Link } from "../link.ts";
+import { presenceEntry, verbatimPresenceLinks } from "../presence.ts";
 import { TokenBucket } from "../rate.ts";
 import { notFoundDetail, routeToUser } from "../routing.ts";
 import { type DirectoryEntry, LOCAL } from "../state.ts";
@@ -209,14 +210,18 @@ export const helloRoute: Route<"USER_HELLO"> = {
       registered: decision.register,
       key_replaced: decision.replaceKey,
     });
-    const catchUp = [...state.directory.values()].filter((e) => e.userId !== userId).map((e) =>
-      send(link, e.advert)
-    );
+    // Presence-lite clients get a snapshot instead of every other user's advert.
+    const catchUp: Effect[] = link.caps.has(PRESENCE_LITE_CAP)
+      ? [{ kind: "welcome", link }]
+      : [...state.directory.values()].filter((e) => e.userId !== userId).map((e) =>
+        send(link, e.advert)
+      );
     return [
       persist((s) => s.putUser(userRow)),
       send(link, ack),
       ...sendAll(state.serverLinks(), advert),
-      ...sendAll(state.localUserLinks(userId), advert),
+      ...sendAll(verbatimPresenceLinks(ctx, userId), advert),
+      { kind: "presence", online: [presenceEntry(entry)], offline: [] },
       ...catchUp,
       { kind: "rotate", reason: "join", users: [userId] },
     ];
@@ -281,6 +286,34 @@ export const commandRoute: Route<"COMMAND"> = {
   },
 };
 
+/**
+ * USER_LOOKUP (presence-lite extension): the stored advert of each online
+ * user asked for, verbatim; one USER_NOT_FOUND (with `msg_ref`) if any is not
+ * online.
+ */
+export const lookupRoute: Route<"USER_LOOKUP"> = {
+  signers: boundUserSigner,
+  async handle(ctx, frame, link) {
+    const effects: Effect[] = [];
+    let missing = 0;
+    for (const userId of frame.payload.user_ids) {
+      const entry = ctx.state.directory.get(userId);
+      if (entry) effects.push(send(link, entry.advert));
+      else missing++;
+    }
+    if (missing > 0) {
+      effects.push({
+        kind: "error",
+        link,
+        code: ErrorCode.USER_NOT_FOUND,
+        detail: `${missing} of the users looked up are not online`,
+        msgRef: await msgRef(frame.payload),
+      });
+    }
+    return effects;
+  },
+};
+
 /** Clients may send HEARTBEAT; servers ignore it. */
 export const clientHeartbeatRoute: Route<"HEARTBEAT"> = { signers: () => "link", handle: () => [] };
 
@@ -311,7 +344,8 @@ export async function userLeft(ctx: NodeContext, link: Link): Promise<Effect[]> 
   });
   return [
     ...sendAll(state.serverLinks(), remove),
-    ...sendAll(state.localUserLinks(), remove),
+    ...sendAll(verbatimPresenceLinks(ctx), remove),
+    { kind: "presence", online: [], offline: [userId] },
     { kind: "rotate", reason: "leave" },
   ];
 }

@@ -56,6 +56,8 @@ const REQUIRED: Record<MessageType, string[]> = {
     "proof",
     "root_sig",
   ],
+  PRESENCE: ["seq", "online", "offline"],
+  USER_LOOKUP: ["user_ids"],
   MSG_PUBLIC_CHANNEL: ["ciphertext", "sender_pub", "content_sig"],
   FILE_START: ["file_id", "name", "size", "sha256", "mode"],
   FILE_CHUNK: ["file_id", "index", "ciphertext"],

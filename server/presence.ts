@@ -1,0 +1,171 @@
+/**
+ * The presence-lite extension, server side (docs/PROTOCOL.md, "Presence
+ * lite"). Clients that list `"presence-lite"` in `meta.caps` do not get a
+ * USER_ADVERTISE per user (2.4 KB each, O(n²) bytes as n users arrive), but a
+ * feed of signed PRESENCE frames: a snapshot of who is online when they join,
+ * then batched changes every 250 ms. Each frame is signed once and sent
+ * verbatim to every such client; keys come from USER_LOOKUP when needed.
+ *
+ * @module
+ */
+
+import { displayName } from "../protocol/display.ts";
+import { type ListEntry, PRESENCE_LITE_CAP } from "../protocol/types.ts";
+import { type NodeContext, signed } from "./context.ts";
+import type { Link } from "./link.ts";
+import type { DirectoryEntry } from "./state.ts";
+
+const FLUSH_MS = 250;
+/** Entries per snapshot frame: keeps frames well under 1 MiB. */
+const SNAPSHOT_CHUNK = 2000;
+/** Deltas kept after a snapshot; beyond this, the next newcomer gets a fresh snapshot. */
+const MAX_RECENT = 32;
+
+/**
+ * The presence entry of a directory entry.
+ *
+ * @example
+ * ```ts
+ * import { presenceEntry } from "./presence.ts";
+ * // presenceEntry(ctx.state.directory.get(userId)!) → { user_id, server_id, display_name }
+ * ```
+ */
+export function presenceEntry(entry: DirectoryEntry): ListEntry {
+  return {
+    user_id: entry.userId,
+    server_id: entry.serverId,
+    display_name: displayName(entry.userId, entry.meta),
+  };
+}
+
+/**
+ * Local user links that get presence as verbatim USER_ADVERTISE / USER_REMOVE
+ * frames: those without the presence-lite capability.
+ *
+ * @example
+ * ```ts
+ * import { verbatimPresenceLinks } from "./presence.ts";
+ * // sendAll(verbatimPresenceLinks(ctx, newUserId), advert)
+ * ```
+ */
+export function verbatimPresenceLinks(ctx: NodeContext, exceptUser?: string): Link[] {
+  const links: Link[] = [];
+  for (const [userId, link] of ctx.state.localUsers) {
+    if (userId !== exceptUser && !link.caps.has(PRESENCE_LITE_CAP)) links.push(link);
+  }
+  return links;
+}
+
+/** What the feed needs from its node. */
+export interface PresenceHost {
+  readonly ctx: NodeContext;
+  /** Sends a text frame on a link (counted in metrics). */
+  sendText(link: Link, text: string): void;
+}
+
+/**
+ * One node's presence feed.
+ *
+ * @example
+ * ```ts
+ * import { PresenceFeed } from "./presence.ts";
+ * // const feed = new PresenceFeed(node);
+ * // feed.change([entry], []); await feed.welcome(link);
+ * ```
+ */
+export class PresenceFeed {
+  readonly #host: PresenceHost;
+  /** Changes since the last flush: user id → entry (online) or null (offline). */
+  readonly #pending = new Map<string, ListEntry | null>();
+  #seq = 0;
+  #snapshot?: string[];
+  /** Delta frames sent since the snapshot was built. */
+  #recent: string[] = [];
+  /** Flushes and welcomes run one at a time, so no client sees them out of order. */
+  #chain: Promise<void> = Promise.resolve();
+  #timer?: ReturnType<typeof setTimeout>;
+  #stopped = false;
+
+  constructor(host: PresenceHost) {
+    this.#host = host;
+  }
+
+  /** Records users coming online or going offline; they are sent with the next batch. */
+  change(online: readonly ListEntry[], offline: readonly string[]): void {
+    if (this.#stopped) return;
+    for (const entry of online) this.#pending.set(entry.user_id, entry);
+    for (const userId of offline) this.#pending.set(userId, null);
+    this.#timer ??= setTimeout(() => {
+      this.#timer = undefined;
+      this.#run(() => this.#flush());
+    }, FLUSH_MS);
+  }
+
+  /** Sends a new client the current snapshot and the changes since; resolves once sent. */
+  welcome(link: Link): Promise<void> {
+    return this.#run(async () => {
+      this.#snapshot ??= await this.#buildSnapshot();
+      for (const text of [...this.#snapshot, ...this.#recent]) this.#host.sendText(link, text);
+    });
+  }
+
+  /** Stops batching; pending changes are dropped (the node is shutting down). */
+  stop(): void {
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+  }
+
+  #run(task: () => Promise<void>): Promise<void> {
+    const run = this.#chain.then(task);
+    this.#chain = run.catch((e) =>
+      this.#host.ctx.log.error("presence feed failed", { error: String(e) })
+    );
+    return this.#chain;
+  }
+
+  #liteLinks(): Link[] {
+    return [...this.#host.ctx.state.localUsers.values()].filter((l) =>
+      l.caps.has(PRESENCE_LITE_CAP)
+    );
+  }
+
+  async #flush(): Promise<void> {
+    if (this.#pending.size === 0 || this.#stopped) return;
+    const online: ListEntry[] = [];
+    const offline: string[] = [];
+    for (const [userId, entry] of this.#pending) {
+      if (entry) online.push(entry);
+      else offline.push(userId);
+    }
+    this.#pending.clear();
+    const frame = await signed(this.#host.ctx, "PRESENCE", "*", {
+      seq: ++this.#seq,
+      online,
+      offline,
+    });
+    const text = JSON.stringify(frame);
+    this.#recent.push(text);
+    if (this.#recent.length > MAX_RECENT) {
+      this.#snapshot = undefined; // rebuilt for the next newcomer
+      this.#recent = [];
+    }
+    for (const link of this.#liteLinks()) this.#host.sendText(link, text);
+  }
+
+  /** Everyone online now, in signed frames of at most SNAPSHOT_CHUNK entries, the first a reset. */
+  async #buildSnapshot(): Promise<string[]> {
+    const entries = [...this.#host.ctx.state.directory.values()].map(presenceEntry);
+    const frames: string[] = [];
+    for (let at = 0; at === 0 || at < entries.length; at += SNAPSHOT_CHUNK) {
+      const payload = {
+        seq: this.#seq,
+        ...(at === 0 ? { reset: true } : {}),
+        online: entries.slice(at, at + SNAPSHOT_CHUNK),
+        offline: [],
+      };
+      frames.push(JSON.stringify(await signed(this.#host.ctx, "PRESENCE", "*", payload)));
+    }
+    this.#recent = [];
+    return frames;
+  }
+}
