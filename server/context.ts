@@ -56,6 +56,11 @@ export interface Route<T extends MessageType> {
   noDedup?: boolean;
   /** The handler applies the clock window itself (USER_HELLO: AUTH_FAILED, not TIMEOUT). */
   ownClock?: boolean;
+  /**
+   * Read-only: may be verified and handled while earlier frames of its link
+   * still are (effects still apply in arrival order; server/_pipeline.ts).
+   */
+  concurrent?: boolean;
 }
 
 /** A dispatch table: message type → route. */

@@ -43,8 +43,31 @@ function refuse(link: Link, r: Rejection): Effect[] {
   ];
 }
 
+const typeInText = /"type"\s*:\s*"([A-Z0-9_]{1,64})"/;
+
+/**
+ * Whether a frame, by a glance at its text, may start before the frames
+ * ahead of it on its link are done: its link is bound and its type's route
+ * is `concurrent`. A glance can be wrong (a payload may hold a "type" of its
+ * own); {@linkcode receive} then waits for the earlier frames itself.
+ *
+ * @example
+ * ```ts
+ * import { mayRunConcurrently } from "./dispatch.ts";
+ * // pipeline.push(mayRunConcurrently(tables, link, text), …)
+ * ```
+ */
+export function mayRunConcurrently(tables: RouteTables, link: Link, text: string): boolean {
+  if (link.kind !== "server" && link.kind !== "user") return false;
+  const type = typeInText.exec(text)?.[1];
+  const table: Record<string, { concurrent?: boolean } | undefined> = tables[link.kind];
+  return type !== undefined && table[type]?.concurrent === true;
+}
+
 /**
  * Receives one text frame on `link` and returns the effects to apply.
+ * `earlierApplied`, given when the frame started ahead of its turn, is
+ * awaited if its route turns out not to be concurrent.
  *
  * @example
  * ```ts
@@ -57,6 +80,7 @@ export async function receive(
   tables: RouteTables,
   link: Link,
   text: string,
+  earlierApplied?: Promise<void>,
 ): Promise<Effect[]> {
   if (link.closed) return [];
   const { limits } = ctx.config;
@@ -97,6 +121,10 @@ export async function receive(
       ? `${frame.type} is not allowed as a first frame`
       : `${frame.type} is not accepted on a ${link.kind} link`;
     return [error(link, ErrorCode.UNKNOWN_TYPE, detail, link.kind === "pending")];
+  }
+  if (earlierApplied && !route.concurrent) {
+    await earlierApplied;
+    if (link.closed) return [];
   }
 
   if (

@@ -73,7 +73,6 @@ export class Link {
   /** When this node last sent this link an ERROR. */
   lastErrorAt = -Infinity;
   #closed = false;
-  #queue: Promise<void> = Promise.resolve();
 
   constructor(options: LinkOptions) {
     this.socket = options.socket;
@@ -107,12 +106,6 @@ export class Link {
     } catch {
       // Already closing: nothing more to do.
     }
-  }
-
-  /** Runs `task` after every task queued before it on this link. */
-  enqueue(task: () => Promise<void>): Promise<void> {
-    this.#queue = this.#queue.then(task);
-    return this.#queue;
   }
 
   /** A short description for logs. */

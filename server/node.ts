@@ -13,7 +13,7 @@ import { signFrame } from "../protocol/transport_sig.ts";
 import type { Frame } from "../protocol/types.ts";
 import type { BootstrapEntry, NodeConfig } from "./config.ts";
 import type { NodeContext } from "./context.ts";
-import { receive, type RouteTables } from "./dispatch.ts";
+import { mayRunConcurrently, receive, type RouteTables } from "./dispatch.ts";
 import { type Effect, error } from "./effects.ts";
 import { loadOrCreateIdentity } from "./identity.ts";
 import { Link } from "./link.ts";
@@ -30,6 +30,7 @@ import { routeTables } from "./routes.ts";
 import { type ServerAddress, ServerState } from "./state.ts";
 import { Store } from "./store.ts";
 import { openWebSocket } from "./_websocket.ts";
+import { Pipeline } from "./_pipeline.ts";
 
 /** Files and overrides a node starts with (read by the caller from the config's paths). */
 export interface NodeStartOptions {
@@ -47,6 +48,8 @@ export interface NodeStartOptions {
 const MAX_QUEUED_FRAMES = 4096;
 const DIAL_TIMEOUT_MS = 10_000;
 const textType = /"type"\s*:\s*"([A-Z0-9_]{1,64})"/;
+/** Read-only frames of one link verified and signed at once (server/_pipeline.ts). */
+const PIPELINE_DEPTH = 8;
 
 /**
  * A running node.
@@ -192,25 +195,40 @@ export class SocpNode implements MeshHost, HttpEndpoint {
       this.#firstFrameTimers.set(link, timer);
     }
     let queued = 0;
+    const pipeline = new Pipeline<Effect[]>(PIPELINE_DEPTH);
+    const handleFrame = async (text: unknown, earlier?: Promise<void>): Promise<Effect[]> => {
+      try {
+        const wasPending = link.kind === "pending";
+        const effects = typeof text === "string"
+          ? await receive(this.ctx, this.#tables, link, text, earlier)
+          : [error(link, ErrorCode.BAD_REQUEST, "binary frames are not accepted")];
+        if (wasPending && link.kind !== "pending" && !link.dialledByUs) {
+          this.#limiter.identified(link.remote);
+        }
+        return effects;
+      } catch (e) {
+        log.error("frame handling failed", { link: link.describe(), error: String(e) });
+        return [];
+      }
+    };
     socket.onmessage = (event: MessageEvent) => {
       if (queued >= MAX_QUEUED_FRAMES) return this.closeLink(link, 1008, "too many frames queued");
       queued++;
-      link.enqueue(async () => {
-        try {
-          const wasPending = link.kind === "pending";
-          const effects = typeof event.data === "string"
-            ? await receive(this.ctx, this.#tables, link, event.data)
-            : [error(link, ErrorCode.BAD_REQUEST, "binary frames are not accepted")];
-          if (wasPending && link.kind !== "pending" && !link.dialledByUs) {
-            this.#limiter.identified(link.remote);
+      const text: unknown = event.data;
+      const concurrent = typeof text === "string" && mayRunConcurrently(this.#tables, link, text);
+      pipeline.push(
+        concurrent,
+        (earlier) => handleFrame(text, concurrent ? earlier : undefined),
+        async (effects) => {
+          try {
+            await this.apply(effects);
+          } catch (e) {
+            log.error("frame handling failed", { link: link.describe(), error: String(e) });
+          } finally {
+            queued--;
           }
-          await this.apply(effects);
-        } catch (e) {
-          log.error("frame handling failed", { link: link.describe(), error: String(e) });
-        } finally {
-          queued--;
-        }
-      });
+        },
+      );
     };
     socket.onclose = () => this.#lost(link);
     socket.onerror = () => {}; // a close event follows

@@ -16,10 +16,16 @@ import type { Link } from "./link.ts";
 import type { DirectoryEntry } from "./state.ts";
 
 const FLUSH_MS = 250;
-/** Entries per snapshot frame: keeps frames well under 1 MiB. */
-const SNAPSHOT_CHUNK = 2000;
+/**
+ * Entries per snapshot frame (about 11 KB). Small on purpose: a WebSocket
+ * keeps buffers as large as the most it ever had queued, for as long as it
+ * lives, so big frames to idle users cost memory forever.
+ */
+const SNAPSHOT_CHUNK = 100;
+/** A snapshot frame waits until this little is still queued on the socket. */
+const PACE_BYTES = 16 * 1024;
 /** Deltas kept after a snapshot; beyond this, the next newcomer gets a fresh snapshot. */
-const MAX_RECENT = 32;
+const MAX_RECENT = 64;
 
 /**
  * The presence entry of a directory entry.
@@ -56,6 +62,14 @@ export function verbatimPresenceLinks(ctx: NodeContext, exceptUser?: string): Li
   return links;
 }
 
+/** Resolves once at most PACE_BYTES are queued on the link (or it closed, or 2 s passed). */
+async function drained(link: Link): Promise<void> {
+  for (let waited = 0; waited < 2000 && !link.closed; waited += 5) {
+    if (link.socket.bufferedAmount <= PACE_BYTES) return;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
 /** What the feed needs from its node. */
 export interface PresenceHost {
   readonly ctx: NodeContext;
@@ -81,6 +95,14 @@ export class PresenceFeed {
   #snapshot?: string[];
   /** Delta frames sent since the snapshot was built. */
   #recent: string[] = [];
+  /** Clients still receiving their snapshot: deltas wait here, so they arrive after it. */
+  readonly #welcoming = new Map<Link, string[]>();
+  /**
+   * Clients whose snapshot went out. A lite link enters the directory before
+   * its welcome runs; changes flushed in between are in the snapshot or in
+   * `#recent`, so it must not get them ahead of the snapshot.
+   */
+  readonly #welcomed = new WeakSet<Link>();
   /** Flushes and welcomes run one at a time, so no client sees them out of order. */
   #chain: Promise<void> = Promise.resolve();
   #timer?: ReturnType<typeof setTimeout>;
@@ -101,12 +123,28 @@ export class PresenceFeed {
     }, FLUSH_MS);
   }
 
-  /** Sends a new client the current snapshot and the changes since; resolves once sent. */
-  welcome(link: Link): Promise<void> {
-    return this.#run(async () => {
+  /**
+   * Sends a new client the current snapshot and the changes since, paced so
+   * little is queued at a time; changes flushed meanwhile follow it. Resolves
+   * once all is sent.
+   */
+  async welcome(link: Link): Promise<void> {
+    let texts: string[] = [];
+    await this.#run(async () => {
       this.#snapshot ??= await this.#buildSnapshot();
-      for (const text of [...this.#snapshot, ...this.#recent]) this.#host.sendText(link, text);
+      texts = [...this.#snapshot, ...this.#recent];
+      this.#welcoming.set(link, []);
     });
+    try {
+      for (const text of texts) {
+        await drained(link);
+        this.#host.sendText(link, text);
+      }
+    } finally {
+      for (const text of this.#welcoming.get(link) ?? []) this.#host.sendText(link, text);
+      this.#welcoming.delete(link);
+      this.#welcomed.add(link);
+    }
   }
 
   /** Stops batching; pending changes are dropped (the node is shutting down). */
@@ -149,7 +187,11 @@ export class PresenceFeed {
       this.#snapshot = undefined; // rebuilt for the next newcomer
       this.#recent = [];
     }
-    for (const link of this.#liteLinks()) this.#host.sendText(link, text);
+    for (const link of this.#liteLinks()) {
+      const held = this.#welcoming.get(link);
+      if (held) held.push(text);
+      else if (this.#welcomed.has(link)) this.#host.sendText(link, text);
+    }
   }
 
   /** Everyone online now, in signed frames of at most SNAPSHOT_CHUNK entries, the first a reset. */

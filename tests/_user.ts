@@ -101,27 +101,30 @@ export class TestUser {
     };
   }
 
-  /** Channel keys this user can unwrap from the UPDATED frames received so far, by version. */
-  async channelKeys(): Promise<Map<number, Uint8Array>> {
-    const keys = new Map<number, Uint8Array>();
+  /**
+   * Channel keys this user can unwrap from the UPDATED frames received so far,
+   * winner first (highest version, then lowest creator): two servers may
+   * announce the same version concurrently, each with its own key.
+   */
+  async channelKeys(): Promise<{ version: number; from: string; key: Uint8Array }[]> {
+    const keys = [];
     for (const frame of this.socket.ofType("PUBLIC_CHANNEL_UPDATED")) {
       const mine = frame.payload.wraps.find((w) => w.member_id === this.id);
       const key = mine && await decryptWith(this.identity.keys.privateKey, mine.wrapped_key);
-      if (key) keys.set(frame.payload.version, key);
+      if (key) keys.push({ version: frame.payload.version, from: frame.from, key });
     }
-    return keys;
+    return keys.sort((x, y) => y.version - x.version || (x.from < y.from ? -1 : 1));
   }
 
-  /** Waits until this user holds a channel key of at least `minVersion`; returns the newest. */
+  /** Waits until this user holds a channel key of at least `minVersion`; returns the winning one. */
   async currentChannelKey(
     minVersion = 1,
     timeoutMs = 10_000,
   ): Promise<{ version: number; key: Uint8Array }> {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
-      const keys = await this.channelKeys();
-      const version = Math.max(0, ...keys.keys());
-      if (version >= minVersion) return { version, key: keys.get(version)! };
+      const [winner] = await this.channelKeys();
+      if (winner && winner.version >= minVersion) return winner;
       await new Promise((r) => setTimeout(r, 50));
     }
     throw new Error(`${this.name} has no channel key ≥ v${minVersion}`);
@@ -139,7 +142,7 @@ export class TestUser {
   async openPublic(
     frame: FrameOf<"MSG_PUBLIC_CHANNEL">,
   ): Promise<{ text: string; verified: boolean } | null> {
-    for (const key of (await this.channelKeys()).values()) {
+    for (const { key } of await this.channelKeys()) {
       const plain = await aesGcmDecrypt(key, frame.payload.ciphertext);
       if (plain) {
         const sender = await importPublicKey(frame.payload.sender_pub);
@@ -196,7 +199,7 @@ export class TestUser {
     const chunks = this.socket.frames.filter((f) =>
       f.type === "FILE_CHUNK" && isOurs(f)
     ) as FrameOf<"FILE_CHUNK">[];
-    const groupKeys = [...(await this.channelKeys()).values()];
+    const groupKeys = (await this.channelKeys()).map((k) => k.key);
     const parts: Uint8Array[] = [];
     for (const c of chunks.sort((a, b) => a.payload.index - b.payload.index)) {
       let plain = start.payload.mode === "dm"

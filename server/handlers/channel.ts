@@ -111,9 +111,11 @@ type PublicFrame = FrameOf<"MSG_PUBLIC_CHANNEL">;
 
 /** MSG_PUBLIC_CHANNEL from a local user: to local members and once to each server hosting members. */
 const publicFromUser: Route<"MSG_PUBLIC_CHANNEL"> = {
+  concurrent: true,
   signers: boundUserSigner,
   handle(ctx, frame: PublicFrame, link, raw) {
-    const registered = ctx.state.directory.get(frame.from)!.pubkey;
+    const registered = ctx.state.directory.get(frame.from)?.pubkey;
+    if (!registered) return []; // the sender left while this was verified
     if (!validatedKey(frame.payload.sender_pub).equals(registered)) {
       return [error(link, ErrorCode.BAD_KEY, "sender_pub is not your registered key")];
     }
@@ -131,6 +133,7 @@ const publicFromUser: Route<"MSG_PUBLIC_CHANNEL"> = {
 
 /** MSG_PUBLIC_CHANNEL from another server: to local members only, never re-fanned. */
 const publicFromServer: Route<"MSG_PUBLIC_CHANNEL"> = {
+  concurrent: true,
   signers: relayedUserSigner,
   handle(ctx, frame: PublicFrame, link: Link, raw) {
     if (perRecipient(ctx, frame.to)) {

@@ -169,7 +169,9 @@ const advertiseRoute: Route<"USER_ADVERTISE"> = {
     }
     state.userLocations.set(userId, serverId);
     const pubkey = validatedKey(frame.payload.pubkey ?? meta.pubkey!);
-    const encText = meta.enc_pubkey ? parsePublicKey(meta.enc_pubkey) : undefined;
+    const encText = meta.enc_pubkey && meta.enc_pubkey !== pubkey.b64
+      ? parsePublicKey(meta.enc_pubkey)
+      : undefined;
     const encKey = encText?.ok ? encText.key : pubkey;
     const entry = { userId, serverId, pubkey, encKey, meta, advert: raw };
     state.directory.set(userId, entry);
@@ -197,6 +199,7 @@ const removeRoute: Route<"USER_REMOVE"> = {
 };
 
 const serverDeliverRoute: Route<"SERVER_DELIVER"> = {
+  concurrent: true,
   signers: (ctx, frame) => pinnedSigner(ctx, frame.from),
   async handle(ctx, frame, link, raw) {
     const payload = frame.payload;

@@ -136,7 +136,7 @@ export const helloRoute: Route<"USER_HELLO"> = {
 
     const now = ctx.now();
     const pubkey = validatedKey(p.pubkey);
-    const encKey = p.enc_pubkey ? validatedKey(p.enc_pubkey) : pubkey;
+    const encKey = p.enc_pubkey && p.enc_pubkey !== p.pubkey ? validatedKey(p.enc_pubkey) : pubkey;
     // The signature and msg_ref cover the payload as received, password included.
     const sigValid = frame.sig !== undefined && await verifyFrame(pubkey, frame);
     const reference = await msgRef(p);
@@ -230,10 +230,12 @@ export const helloRoute: Route<"USER_HELLO"> = {
 
 /** MSG_DIRECT (alias MSG_PRIVATE): routed to USER_DELIVER or SERVER_DELIVER, never opened. */
 export const directRoute: Route<"MSG_DIRECT"> = {
+  concurrent: true,
   signers: boundUserSigner,
   async handle(ctx, frame, link) {
     const { state } = ctx;
-    const registered = state.directory.get(frame.from)!.pubkey;
+    const registered = state.directory.get(frame.from)?.pubkey;
+    if (!registered) return []; // the sender left while this was verified
     if (!validatedKey(frame.payload.sender_pub).equals(registered)) {
       return [error(link, ErrorCode.BAD_KEY, "sender_pub is not your registered key")];
     }
@@ -261,6 +263,7 @@ function onlineUsers(ctx: NodeContext): ListEntry[] {
 
 /** LIST_REQUEST → LIST_RESPONSE with every online user in the network. */
 export const listRoute: Route<"LIST_REQUEST"> = {
+  concurrent: true,
   signers: boundUserSigner,
   async handle(ctx, _frame, link) {
     return [
@@ -292,6 +295,7 @@ export const commandRoute: Route<"COMMAND"> = {
  * online.
  */
 export const lookupRoute: Route<"USER_LOOKUP"> = {
+  concurrent: true,
   signers: boundUserSigner,
   async handle(ctx, frame, link) {
     const effects: Effect[] = [];

@@ -201,7 +201,7 @@ Deno.test("a public message reaches each other server once and is never re-fanne
   try {
     for (const [i, u] of users.entries()) await u.connect(nodes[i].url, cluster.client);
     await waitUntil(
-      async () => (await Promise.all(users.map((u) => u.channelKeys()))).every((k) => k.size > 0),
+      async () => (await Promise.all(users.map((u) => u.channelKeys()))).every((k) => k.length > 0),
       10_000,
       "keys",
     );
