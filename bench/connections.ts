@@ -1,0 +1,161 @@
+// Section 5: connect users to one server until it hosts `target` of them;
+// hellos per second (overall and per band of the ramp) and the server's RSS
+// per idle user. Hellos are signed before the ramp, so the clock window of
+// the bench server is widened to cover the time they wait (the window costs
+// nothing per frame). A profiled tail then reconnects a slice of the users.
+
+import { Cluster } from "../tests/_cluster.ts";
+import { type BenchEnv, scaled } from "./_env.ts";
+import { cpuMs, selfCpuMs } from "./_machine.ts";
+import { BENCH_NODE_ARGS, type NodeRates, nodeRates, sampleNode, startMesh } from "./_nodes.ts";
+import { CpuProfiler, INSPECT_FLAG, type ProfileSummary } from "./_profile.ts";
+import { BenchSocket } from "./_socket.ts";
+import { ratio, round, sleep } from "./_stats.ts";
+import { type BenchUser, eachLimited, makeUsers, signHellos } from "./_users.ts";
+import type { Ceilings } from "./ceilings.ts";
+
+/** Figures of the connections section. */
+export interface ConnectionsResult {
+  users: number;
+  inFlight: number;
+  /** Seconds to sign every hello before the ramp (not part of the rate). */
+  presignSeconds: number;
+  rampSeconds: number;
+  hellosPerSec: number;
+  /** Hellos per second in each band of the ramp, e.g. users 0–1000, 1000–2000… */
+  bands: { upTo: number; hellosPerSec: number }[];
+  /** Hello rate over the machine's sign ceiling (4 in flight). */
+  ratio: number;
+  /** Server signatures, OAEP wraps and public-channel rotations per hello during the ramp. */
+  perHello: { signs: number; wraps: number; rotations: number };
+  server: NodeRates;
+  /** Cores the load generator (this process) used during the ramp. */
+  driverCores: number;
+  rssBeforeMb: number;
+  rssAfterMb: number;
+  rssPerUserKb: number;
+  profile: ProfileSummary;
+}
+
+/** Opens a socket and says hello for each user, `inFlight` at a time; returns the seconds taken. */
+async function connectAll(
+  users: BenchUser[],
+  hellos: string[],
+  url: string,
+  client: Deno.HttpClient,
+  inFlight: number,
+  onConnected: (count: number) => void = () => {},
+): Promise<number> {
+  const started = performance.now();
+  let connected = 0;
+  await eachLimited(users, inFlight, async (user, i) => {
+    user.socket = await BenchSocket.open(url, client);
+    await user.socket.hello(hellos[i]);
+    onConnected(++connected);
+  });
+  return (performance.now() - started) / 1000;
+}
+
+/** Waits until the server's CPU use falls below a fifth of a core (rotations done). */
+async function settle(pid: number): Promise<void> {
+  for (let i = 0; i < 120; i++) {
+    const before = cpuMs(pid);
+    await sleep(1000);
+    if (cpuMs(pid) - before < 200) return;
+  }
+}
+
+/** Runs the connections section. */
+export async function benchConnections(
+  env: BenchEnv,
+  ceilings: Ceilings,
+  target: number = scaled(env, 5000, 200),
+): Promise<ConnectionsResult> {
+  const tail = Math.ceil(target / 20);
+  const inFlight = 16;
+  const bandSize = Math.max(1, Math.round(target / 5));
+  const cluster = await Cluster.create(20, "info");
+  const users = await makeUsers(target, "user", 0);
+  try {
+    const args = [
+      ...BENCH_NODE_ARGS,
+      "--max-conns-per-ip",
+      String(target + 100),
+      "--max-pending-per-ip",
+      String(inFlight * 4),
+      "--clock-window-ms",
+      "900000",
+    ];
+    const [server] = await startMesh(cluster, 1, args, [INSPECT_FLAG]);
+    env.progress(`connections: signing ${target + tail} hellos before the ramp`);
+    const presignStarted = performance.now();
+    const hellos = await signHellos(users);
+    const tailHellos = await signHellos(users.slice(0, tail));
+    const presignSeconds = round((performance.now() - presignStarted) / 1000, 1);
+
+    await settle(server.pid!);
+    const before = await sampleNode(server, cluster);
+    const driverBefore = selfCpuMs();
+    env.progress(`connections: ramp to ${target} users, ${inFlight} hellos in flight`);
+    const bands: { upTo: number; hellosPerSec: number }[] = [];
+    let bandStarted = performance.now();
+    const rampSeconds = await connectAll(
+      users,
+      hellos,
+      server.url,
+      cluster.client,
+      inFlight,
+      (count) => {
+        if (count % bandSize !== 0) return;
+        const now = performance.now();
+        bands.push({
+          upTo: count,
+          hellosPerSec: round(bandSize / ((now - bandStarted) / 1000), 1),
+        });
+        bandStarted = now;
+        if (count % (bandSize * 5) === 0) env.progress(`connections: ${count} users`);
+      },
+    );
+    const after = await sampleNode(server, cluster);
+    const driverCores = round((selfCpuMs() - driverBefore) / (after.at - before.at), 2);
+    env.progress("connections: waiting for the server to go idle, then RSS");
+    await settle(server.pid!);
+    const idle = await sampleNode(server, cluster);
+
+    env.progress(`connections: profiled tail, ${tail} users reconnect`);
+    const profiler = await CpuProfiler.attach(server);
+    await profiler.start();
+    const leaving = users.slice(0, tail);
+    await Promise.all(leaving.map((u) => u.socket!.close()));
+    await connectAll(leaving, tailHellos, server.url, cluster.client, inFlight);
+    const profile = await profiler.stop();
+    await profiler.close();
+
+    const hellosPerSec = target / rampSeconds;
+    const per = (field: "sign" | "encrypt") =>
+      round(((after.rsa[field] ?? 0) - (before.rsa[field] ?? 0)) / target, 2);
+    return {
+      users: target,
+      inFlight,
+      presignSeconds,
+      rampSeconds: round(rampSeconds, 1),
+      hellosPerSec: round(hellosPerSec, 1),
+      bands,
+      ratio: ratio(hellosPerSec, ceilings.sign.four),
+      perHello: {
+        signs: per("sign"),
+        wraps: per("encrypt"),
+        rotations: round((after.channelVersion - before.channelVersion) / target, 3),
+      },
+      server: nodeRates(before, after),
+      driverCores,
+      rssBeforeMb: round(before.rssKb / 1024, 1),
+      rssAfterMb: round(idle.rssKb / 1024, 1),
+      rssPerUserKb: round((idle.rssKb - before.rssKb) / target, 1),
+      profile,
+    };
+  } finally {
+    await Promise.all(users.map((u) => u.socket?.close()));
+    await cluster.close();
+  }
+}

@@ -1,0 +1,234 @@
+// Section 2: cross-server DMs. Senders on server A, receivers on server B.
+// Each sender's MSG_DIRECT is encrypted and signed once before the run; every
+// load send reuses it with a fresh, unique envelope ts (the transport
+// signature covers only the payload, SOCP.md §5.1), so the load generator
+// costs almost nothing while the servers do all the work of a real DM: A
+// verifies the user and signs SERVER_DELIVER, B verifies A and signs
+// USER_DELIVER. Servers never check content_sig, whose ts no longer matches;
+// so afterwards every pair sends one freshly signed DM, and its delivery is
+// opened and verified end to end as a receiver would.
+
+import { Cluster, type NodeProcess } from "../tests/_cluster.ts";
+import {
+  buildMsgDirect,
+  decryptWith,
+  dmSigFieldsOf,
+  type FrameOf,
+  importPublicKey,
+  verifyDmContentSig,
+  verifyFrame,
+} from "../mod.ts";
+import { type BenchEnv, scaled } from "./_env.ts";
+import {
+  BENCH_NODE_ARGS,
+  type NodeRates,
+  nodeRates,
+  sampleNode,
+  startMesh,
+  waitForOnline,
+} from "./_nodes.ts";
+import { CpuProfiler, INSPECT_FLAG, type ProfileSummary } from "./_profile.ts";
+import { typeOf } from "./_socket.ts";
+import { type Latency, latency, ratio, round, sleep } from "./_stats.ts";
+import { type BenchUser, closeUsers, connectUsers, makeUsers } from "./_users.ts";
+import type { Ceilings } from "./ceilings.ts";
+
+/** Figures of the DM section. */
+export interface DmResult {
+  senders: number;
+  inFlightPerSender: number;
+  seconds: number;
+  deliveredPerSec: number;
+  latencyAtPeak: Latency;
+  /** Sign ceiling (4 in flight) shared by the two servers on this machine. */
+  signSharePerServer: number;
+  /** DM/s over each server's share of the sign ceiling. */
+  ratio: number;
+  servers: { a: NodeRates; b: NodeRates };
+  halfRate: number;
+  latencyAtHalf: Latency;
+  errors: number;
+  verified: boolean;
+  profile: { a: ProfileSummary; b: ProfileSummary };
+}
+
+/** Sends pre-signed DMs and times their delivery. */
+class DmDriver {
+  readonly #senders: BenchUser[];
+  readonly #templates: FrameOf<"MSG_DIRECT">[];
+  readonly #sentAt = new Map<string, number>();
+  #lastTs = 0;
+  latencies: number[] = [];
+  delivered = 0;
+  errors = 0;
+  /** The last USER_DELIVER text each receiver got. */
+  readonly lastDelivery: string[] = [];
+  onDelivered: (pair: number) => void = () => {};
+
+  constructor(senders: BenchUser[], receivers: BenchUser[], templates: FrameOf<"MSG_DIRECT">[]) {
+    this.#senders = senders;
+    this.#templates = templates;
+    receivers.forEach((r, pair) => {
+      r.socket!.onText = (text) => {
+        if (typeOf(text) !== "USER_DELIVER") return;
+        const frame = JSON.parse(text) as FrameOf<"USER_DELIVER">;
+        const key = `${frame.payload.sender}:${frame.ts}`;
+        const sentAt = this.#sentAt.get(key);
+        if (sentAt === undefined) return;
+        this.#sentAt.delete(key);
+        this.latencies.push(performance.now() - sentAt);
+        this.delivered++;
+        this.lastDelivery[pair] = text;
+        this.onDelivered(pair);
+      };
+    });
+    for (const s of senders) {
+      s.socket!.onText = (t) => void (typeOf(t) === "ERROR" && this.errors++);
+    }
+  }
+
+  get outstanding(): number {
+    return this.#sentAt.size;
+  }
+
+  send(pair: number): void {
+    const ts = this.#lastTs = Math.max(this.#lastTs + 1, Date.now()); // unique: no dedup hits
+    this.sendFrame(pair, { ...this.#templates[pair], ts });
+  }
+
+  sendFrame(pair: number, frame: FrameOf<"MSG_DIRECT">): void {
+    this.#sentAt.set(`${frame.from}:${frame.ts}`, performance.now());
+    this.#senders[pair].socket!.send(JSON.stringify(frame));
+  }
+
+  reset(): void {
+    this.latencies = [];
+    this.delivered = 0;
+  }
+
+  async drain(timeoutMs = 15_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.outstanding > 0 && Date.now() < deadline) await sleep(20);
+    this.#sentAt.clear();
+  }
+
+  /** Every sender keeps `window` DMs outstanding for `ms`. */
+  async closedLoop(window: number, ms: number): Promise<number> {
+    let running = true;
+    this.onDelivered = (pair) => running && this.send(pair);
+    this.reset();
+    const started = performance.now();
+    for (let w = 0; w < window; w++) this.#senders.forEach((_, pair) => this.send(pair));
+    await sleep(ms);
+    running = false;
+    const perSec = this.delivered / ((performance.now() - started) / 1000);
+    await this.drain();
+    return perSec;
+  }
+
+  /** Sends `rate` DMs per second, spread over the senders, for `ms`. */
+  async openLoop(rate: number, ms: number): Promise<void> {
+    this.onDelivered = () => {};
+    this.reset();
+    const started = performance.now();
+    let sent = 0;
+    while (performance.now() - started < ms) {
+      const due = Math.floor(((performance.now() - started) / 1000) * rate);
+      for (; sent < due; sent++) this.send(sent % this.#senders.length);
+      await sleep(2);
+    }
+    await this.drain();
+  }
+}
+
+/** Opens a delivered DM as its receiver would: decrypt, content signature, server signature. */
+async function opensEndToEnd(
+  text: string | undefined,
+  sent: FrameOf<"MSG_DIRECT">,
+  receiver: BenchUser,
+  sender: BenchUser,
+  b: NodeProcess,
+): Promise<boolean> {
+  const frame = JSON.parse(text ?? "{}") as FrameOf<"USER_DELIVER">;
+  if (frame.ts !== sent.ts) return false;
+  const plain = await decryptWith(receiver.identity.keys.privateKey, frame.payload.ciphertext);
+  return new TextDecoder().decode(plain ?? new Uint8Array()) === `dm ${sender.name}` &&
+    await verifyDmContentSig(
+      sender.identity.keys.publicKey,
+      dmSigFieldsOf(frame),
+      frame.payload.content_sig,
+    ) &&
+    await verifyFrame(await importPublicKey(b.pubkey), frame);
+}
+
+/** Runs the DM section. */
+export async function benchDm(env: BenchEnv, ceilings: Ceilings): Promise<DmResult> {
+  const cluster = await Cluster.create(0, "info");
+  const pairs = scaled(env, 16, 4);
+  const window = 2;
+  const seconds = scaled(env, 20, 2);
+  const senders = await makeUsers(pairs, "sender", 0);
+  const receivers = await makeUsers(pairs, "receiver", 5);
+  try {
+    const [a, b] = await startMesh(cluster, 2, BENCH_NODE_ARGS, [INSPECT_FLAG]);
+    await connectUsers(senders, a.url, cluster.client);
+    await connectUsers(receivers, b.url, cluster.client);
+    await waitForOnline(a, 2 * pairs);
+    await waitForOnline(b, 2 * pairs);
+    const dmOf = (pair: number) =>
+      buildMsgDirect(
+        senders[pair].identity,
+        receivers[pair].identity.id,
+        receivers[pair].identity.keys.publicKey,
+        `dm ${senders[pair].name}`,
+      );
+    const templates = await Promise.all(senders.map((_, pair) => dmOf(pair)));
+    await sleep(1000); // let the join rotations finish
+    const driver = new DmDriver(senders, receivers, templates);
+
+    env.progress(`dm: warm-up, then ${seconds} s closed loop (${pairs} pairs × ${window})`);
+    await driver.closedLoop(window, scaled(env, 3000, 500));
+    const [a0, b0] = [await sampleNode(a, cluster), await sampleNode(b, cluster)];
+    const peak = await driver.closedLoop(window, seconds * 1000);
+    const [a1, b1] = [await sampleNode(a, cluster), await sampleNode(b, cluster)];
+    const latencyAtPeak = latency(driver.latencies);
+
+    const halfRate = round(peak / 2, 1);
+    env.progress(`dm: ${halfRate} DM/s open loop for latency`);
+    await driver.openLoop(halfRate, scaled(env, 10_000, 1000));
+    const latencyAtHalf = latency(driver.latencies);
+
+    env.progress("dm: profiling both servers at peak");
+    const profilers = [await CpuProfiler.attach(a), await CpuProfiler.attach(b)];
+    await Promise.all(profilers.map((p) => p.start()));
+    await driver.closedLoop(window, scaled(env, 5000, 500));
+    const [pa, pb] = await Promise.all(profilers.map((p) => p.stop()));
+    await Promise.all(profilers.map((p) => p.close()));
+
+    const fresh = await Promise.all(senders.map((_, pair) => dmOf(pair)));
+    fresh.forEach((frame, pair) => driver.sendFrame(pair, frame));
+    await driver.drain();
+    const verified = (await Promise.all(
+      receivers.map((r, i) => opensEndToEnd(driver.lastDelivery[i], fresh[i], r, senders[i], b)),
+    )).every(Boolean);
+    const share = ceilings.sign.four / 2;
+    return {
+      senders: pairs,
+      inFlightPerSender: window,
+      seconds,
+      deliveredPerSec: round(peak, 1),
+      latencyAtPeak,
+      signSharePerServer: round(share, 1),
+      ratio: ratio(peak, share),
+      servers: { a: nodeRates(a0, a1), b: nodeRates(b0, b1) },
+      halfRate,
+      latencyAtHalf,
+      errors: driver.errors,
+      verified,
+      profile: { a: pa, b: pb },
+    };
+  } finally {
+    await closeUsers([...senders, ...receivers]);
+    await cluster.close();
+  }
+}
