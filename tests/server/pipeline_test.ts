@@ -17,7 +17,7 @@ Deno.test("pipeline: concurrent items compute together and apply in push order",
     pipe.push(true, () => {
       started.push(name);
       return gates[i].promise;
-    }, async (r) => void applied.push(r))
+    }, (r) => Promise.resolve(void applied.push(r)))
   );
   await new Promise((r) => setTimeout(r, 0));
   assert.deepEqual(started, ["a", "b", "c"], "all three run at once");
@@ -37,15 +37,15 @@ Deno.test("pipeline: an exclusive item waits for all before it, and all after wa
   const p1 = pipe.push(true, () => {
     log.push("start 1");
     return first.promise;
-  }, async () => void log.push("apply 1"));
-  const p2 = pipe.push(false, async () => {
+  }, () => Promise.resolve(void log.push("apply 1")));
+  const p2 = pipe.push(false, () => {
     log.push("start 2 (exclusive)");
-    return "2";
-  }, async () => void log.push("apply 2"));
-  const p3 = pipe.push(true, async () => {
+    return Promise.resolve("2");
+  }, () => Promise.resolve(void log.push("apply 2")));
+  const p3 = pipe.push(true, () => {
     log.push("start 3");
-    return "3";
-  }, async () => void log.push("apply 3"));
+    return Promise.resolve("3");
+  }, () => Promise.resolve(void log.push("apply 3")));
   await new Promise((r) => setTimeout(r, 10));
   assert.deepEqual(log, ["start 1"]);
   first.resolve("1");
@@ -71,7 +71,7 @@ Deno.test("pipeline: depth bounds the items computing at once", async () => {
       await new Promise((r) => setTimeout(r, 5));
       running--;
       return i;
-    }, async () => {}));
+    }, () => Promise.resolve()));
   }
   await Promise.all(all);
   assert.equal(most, 2);
@@ -81,12 +81,12 @@ Deno.test("pipeline: a concurrent item that needs exclusivity can wait for the o
   const pipe = new Pipeline<string>(4);
   const log: string[] = [];
   const slow = deferred<string>();
-  pipe.push(true, () => slow.promise, async () => void log.push("apply slow"));
+  pipe.push(true, () => slow.promise, () => Promise.resolve(void log.push("apply slow")));
   const second = pipe.push(true, async (earlier) => {
     await earlier; // what receive() does when the route is not concurrent after all
     log.push("second ran after");
     return "x";
-  }, async () => void log.push("apply second"));
+  }, () => Promise.resolve(void log.push("apply second")));
   await new Promise((r) => setTimeout(r, 10));
   assert.deepEqual(log, []);
   slow.resolve("s");
