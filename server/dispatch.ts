@@ -43,7 +43,16 @@ function refuse(link: Link, r: Rejection): Effect[] {
   ];
 }
 
-const typeInText = /"type"\s*:\s*"([A-Z0-9_]{1,64})"/;
+/**
+ * The first `"type":"…"` in a frame's text: a glance, not a parse.
+ *
+ * @example
+ * ```ts
+ * import { typeInText } from "./dispatch.ts";
+ * typeInText.exec('{"type":"ACK"}')?.[1]; // "ACK"
+ * ```
+ */
+export const typeInText: RegExp = /"type"\s*:\s*"([A-Z0-9_]{1,64})"/;
 
 /**
  * Whether a frame, by a glance at its text, may start before the frames

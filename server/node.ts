@@ -13,7 +13,7 @@ import { signFrame } from "../protocol/transport_sig.ts";
 import type { Frame } from "../protocol/types.ts";
 import type { BootstrapEntry, NodeConfig } from "./config.ts";
 import type { NodeContext } from "./context.ts";
-import { mayRunConcurrently, receive, type RouteTables } from "./dispatch.ts";
+import { mayRunConcurrently, receive, type RouteTables, typeInText } from "./dispatch.ts";
 import { type Effect, error } from "./effects.ts";
 import { loadOrCreateIdentity } from "./identity.ts";
 import { Link } from "./link.ts";
@@ -47,7 +47,6 @@ export interface NodeStartOptions {
 /** Most frames one link may have waiting for processing before it is closed. */
 const MAX_QUEUED_FRAMES = 4096;
 const DIAL_TIMEOUT_MS = 10_000;
-const textType = /"type"\s*:\s*"([A-Z0-9_]{1,64})"/;
 /** Read-only frames of one link verified and signed at once (server/_pipeline.ts). */
 const PIPELINE_DEPTH = 8;
 
@@ -287,7 +286,7 @@ export class SocpNode implements MeshHost, HttpEndpoint {
     const text = typeof frame === "string" ? frame : JSON.stringify(frame);
     if (link.send(text)) {
       const type = typeof frame === "string"
-        ? textType.exec(frame.slice(0, 256))?.[1] ?? "?"
+        ? typeInText.exec(frame.slice(0, 256))?.[1] ?? "?"
         : frame.type;
       this.ctx.metrics.inc("frames_out", type);
     }
