@@ -11,6 +11,15 @@ import type { Frame, ListEntry } from "../protocol/types.ts";
 import type { Link } from "./link.ts";
 import type { Store } from "./store.ts";
 
+/**
+ * When to dial a server we have no link to (SOCP.md §9.4): `now` (a newcomer
+ * dialling its WELCOME list), `due` (the lower id at once, the higher after a
+ * grace period), or `announced` (its SERVER_ANNOUNCE was relayed to us, so it
+ * is dialling every server itself: the lower id waits briefly before dialling,
+ * which avoids a duplicate link in the common case).
+ */
+export type DialWhen = "now" | "due" | "announced";
+
 /** One requested action. */
 export type Effect =
   /** Send a frame; a string is sent as is (forwarding unchanged). */
@@ -33,8 +42,8 @@ export type Effect =
   | { kind: "bind"; link: Link; peerId: string }
   /** Request a public-channel rotation (joins and leaves are batched; repairs are delayed). */
   | { kind: "rotate"; reason: "join" | "leave" | "repair"; users?: string[] }
-  /** Make sure a link to a known server exists or is being dialled; `now` skips the lower-id wait. */
-  | { kind: "dial"; serverId: string; now?: boolean }
+  /** Make sure a link to a known server exists or is being dialled (see {@linkcode DialWhen}). */
+  | { kind: "dial"; serverId: string; when?: DialWhen }
   /** Record presence changes for the next PRESENCE batch (presence-lite clients). */
   | { kind: "presence"; online: ListEntry[]; offline: string[] }
   /** Send a new presence-lite client the presence snapshot. */

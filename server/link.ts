@@ -56,6 +56,8 @@ export class Link {
   lastValidAt: number;
   /** Whether the peer ever sent a HEARTBEAT (SOCP.md §9.5 exemption). */
   sawHeartbeat = false;
+  /** The peer closed this link as a duplicate (CTRL_CLOSE "duplicate link"): it keeps another. */
+  supersededByPeer = false;
   /** Dialled links: where we dialled. */
   target?: { host: string; port: number };
   /** Join links: the introducer key the bootstrap list pins (null: unpinned). */

@@ -11,6 +11,18 @@ import type { Link } from "./link.ts";
 const BACKOFF_MS = [1000, 2000, 4000, 8000, 16000, 30000];
 
 /**
+ * The CTRL_CLOSE reason for the link that loses de-duplication. The receiver
+ * learns the peer keeps another link, which may still be on its way.
+ *
+ * @example
+ * ```ts
+ * import { DUPLICATE_LINK } from "./link_policy.ts";
+ * DUPLICATE_LINK; // "duplicate link"
+ * ```
+ */
+export const DUPLICATE_LINK = "duplicate link";
+
+/**
  * The reconnect delay of a given attempt: 1, 2, 4, 8, 16, then 30 s, ±20 %.
  *
  * @example

@@ -9,17 +9,17 @@
  */
 
 import { compareCodePoints } from "../protocol/canonical.ts";
-import { backoffMs, preferredLink } from "./link_policy.ts";
+import { backoffMs, DUPLICATE_LINK, preferredLink } from "./link_policy.ts";
 import { parsePublicKey, type PublicKey } from "../protocol/keys.ts";
 import { signPayload } from "../protocol/transport_sig.ts";
 import type { FrameOf, ServerAddressPayload } from "../protocol/types.ts";
 import type { BootstrapEntry } from "./config.ts";
 import { type NodeContext, signed } from "./context.ts";
-import { type Effect, send, sendAll } from "./effects.ts";
-import { verbatimPresenceLinks } from "./presence.ts";
+import { type DialWhen, type Effect, send } from "./effects.ts";
+import { forgetPeerUsers, linkSync } from "./_link_sync.ts";
 import type { Link, LinkKind } from "./link.ts";
 import { TokenBucket } from "./rate.ts";
-import { HEARTBEAT_CAP, LOCAL, type ServerAddress } from "./state.ts";
+import { HEARTBEAT_CAP, type ServerAddress } from "./state.ts";
 
 /** What the mesh needs from its node. */
 export interface MeshHost {
@@ -43,6 +43,10 @@ export interface AttachOptions {
 
 /** How long a newcomer waits for SERVER_WELCOME (SOCP.md §6.1). */
 const JOIN_WAIT_MS = 10_000;
+/** How long the lower id waits for an announced server to dial it first. */
+const ANNOUNCED_WAIT_MS = 3_000;
+/** How long a link closed as the peer's duplicate waits for the kept one before the peer counts as lost. */
+const SUPERSEDED_WAIT_MS = 5_000;
 
 interface RetryState {
   attempt: number;
@@ -208,23 +212,26 @@ export class Mesh {
 
   /**
    * Makes sure a link to `serverId` exists or will be dialled: at once when
-   * `now`, after backoff when this node has the lower id, otherwise only after
-   * a grace period in which the peer should have dialled us.
+   * `now`, after backoff when this node has the lower id (or a short wait when
+   * the peer was `announced` and is dialling us), otherwise only after a grace
+   * period in which the peer should have dialled us.
    */
-  ensureLink(serverId: string, now = false): void {
+  ensureLink(serverId: string, when: DialWhen = "due"): void {
     const { state, config } = this.#ctx;
     if (this.#stopped || serverId === state.self.id || state.links.has(serverId)) return;
     if (this.#dialing.has(serverId) || !state.serverAddrs.has(serverId)) return;
     const retry = this.#retries.get(serverId) ?? { attempt: 0 };
     this.#retries.set(serverId, retry);
     if (retry.timer !== undefined) {
-      if (!now) return;
+      if (when !== "now") return;
       clearTimeout(retry.timer);
     }
     const weDial = compareCodePoints(state.self.id, serverId) < 0;
-    const backoff = retry.attempt === 0 ? 0 : backoffMs(retry.attempt - 1);
+    const backoff = retry.attempt === 0
+      ? (when === "announced" ? ANNOUNCED_WAIT_MS : 0)
+      : backoffMs(retry.attempt - 1);
     const grace = Math.min(30_000, 2 * config.limits.linkTimeoutMs);
-    const delay = now ? 0 : weDial ? backoff : Math.max(grace, backoff);
+    const delay = when === "now" ? 0 : weDial ? backoff : Math.max(grace, backoff);
     retry.timer = setTimeout(() => {
       retry.timer = undefined;
       this.#dial(serverId).catch((e) =>
@@ -289,9 +296,9 @@ export class Mesh {
       const loser = keep === existing ? link : existing;
       log.info("duplicate link: keeping one", { server: peerId, kept: keep.id, closed: loser.id });
       effects.push(
-        send(loser, await signed(this.#ctx, "CTRL_CLOSE", peerId, { reason: "duplicate link" })),
+        send(loser, await signed(this.#ctx, "CTRL_CLOSE", peerId, { reason: DUPLICATE_LINK })),
       );
-      effects.push({ kind: "close", link: loser, code: 1000, reason: "duplicate link" });
+      effects.push({ kind: "close", link: loser, code: 1000, reason: DUPLICATE_LINK });
     }
     state.links.set(peerId, keep);
     const retry = this.#retries.get(peerId);
@@ -304,39 +311,14 @@ export class Mesh {
     // A first HEARTBEAT at once tells the peer this link is heartbeat-monitored.
     effects.push(send(link, await this.#heartbeat(peerId)));
     if (wasJoining) effects.push(send(link, await this.helloFrame("SERVER_ANNOUNCE", "*")));
-    effects.push(...await this.#linkSync(link));
-    return effects;
-  }
-
-  /**
-   * Link sync: adverts of our local users, refreshed when too old for the
-   * peer's clock window, then the current public-channel frames.
-   */
-  async #linkSync(link: Link): Promise<Effect[]> {
-    const { state, config } = this.#ctx;
-    const effects: Effect[] = [];
-    const staleBefore = this.#ctx.now() - config.limits.clockWindowMs / 2;
-    for (const [userId, location] of state.userLocations) {
-      const entry = location === LOCAL ? state.directory.get(userId) : undefined;
-      if (!entry) continue;
-      const advert = JSON.parse(entry.advert) as FrameOf<"USER_ADVERTISE">;
-      if (advert.ts < staleBefore) {
-        entry.advert = JSON.stringify(
-          await signed(this.#ctx, "USER_ADVERTISE", "*", advert.payload),
-        );
-      }
-      effects.push(send(link, entry.advert));
-    }
-    // Then the stored current public-channel state, verbatim (SOCP.md §9.4).
-    const { updated, keyShare } = state.channel;
-    if (updated) effects.push(send(link, updated));
-    if (keyShare) effects.push(send(link, keyShare));
+    effects.push(...await linkSync(this.#ctx, link));
     return effects;
   }
 
   /**
    * After a server link is gone: forget the peer's users, tell local clients,
-   * and schedule a redial. Returns the effects (USER_REMOVE notices).
+   * and schedule a redial. Returns the effects (USER_REMOVE notices). A link
+   * the peer closed as a duplicate first waits for the link the peer kept.
    */
   async linkLost(link: Link): Promise<Effect[]> {
     const { state, log } = this.#ctx;
@@ -344,26 +326,22 @@ export class Mesh {
     const peerId = link.peerId;
     if (link.kind !== "server" || !peerId || state.links.get(peerId) !== link) return [];
     state.links.delete(peerId);
-    log.warn("server link lost", { server: peerId, link: link.id });
-    const gone = [...state.userLocations].filter(([, at]) => at === peerId).map(([userId]) =>
-      userId
-    );
-    const effects: Effect[] = gone.length ? [{ kind: "presence", online: [], offline: gone }] : [];
-    const clients = verbatimPresenceLinks(this.#ctx);
-    for (const userId of gone) {
-      state.userLocations.delete(userId);
-      state.directory.delete(userId);
-      if (clients.length === 0) continue;
-      // Issued by this server, naming the lost one (SOCP.md §9.4).
-      const notice = await signed(this.#ctx, "USER_REMOVE", "*", {
-        user_id: userId,
-        server_id: peerId,
-      });
-      effects.push(...sendAll(clients, notice));
+    if (link.supersededByPeer) {
+      // The peer kept the other link of a duplicate pair, which we have not
+      // bound yet: give it time to arrive before dropping the peer's users.
+      log.info("link superseded by the peer's duplicate", { server: peerId, link: link.id });
+      this.#sleep(SUPERSEDED_WAIT_MS).then(async () => {
+        if (this.#stopped || state.links.has(peerId)) return;
+        await this.#host.apply(await this.#forgetPeer(peerId, link));
+      }).catch((e) => log.error("cleanup after a lost link failed", { error: String(e) }));
+      return [];
     }
-    if (gone.length) {
-      log.info("removed users of a lost server", { server: peerId, users: gone.length });
-    }
+    return await this.#forgetPeer(peerId, link);
+  }
+
+  async #forgetPeer(peerId: string, link: Link): Promise<Effect[]> {
+    this.#ctx.log.warn("server link lost", { server: peerId, link: link.id });
+    const effects = await forgetPeerUsers(this.#ctx, peerId);
     this.ensureLink(peerId);
     return effects;
   }

@@ -265,7 +265,7 @@ export class SocpNode implements MeshHost, HttpEndpoint {
           this.channel.request(effect.reason, effect.users);
           break;
         case "dial":
-          this.mesh.ensureLink(effect.serverId, effect.now);
+          this.mesh.ensureLink(effect.serverId, effect.when);
           break;
         case "presence":
           this.presence.change(effect.online, effect.offline);

@@ -156,7 +156,7 @@ export const welcomeRoute: Route<"SERVER_WELCOME"> = {
         port: entry.port,
       };
       effects.push(persist((store) => store.pinServer({ ...row, source: "welcome" }, now)));
-      effects.push({ kind: "dial", serverId: entry.server_id, now: true });
+      effects.push({ kind: "dial", serverId: entry.server_id, when: "now" });
     }
     // Routing hints only: each server's link sync brings the adverts themselves.
     for (const client of frame.payload.clients ?? []) {

@@ -24,6 +24,7 @@ import {
 } from "../context.ts";
 import { type Effect, error, persist, send, sendAll } from "../effects.ts";
 import type { Link } from "../link.ts";
+import { DUPLICATE_LINK } from "../link_policy.ts";
 import { presenceEntry, verbatimPresenceLinks } from "../presence.ts";
 import { notFoundDetail, routeToUser } from "../routing.ts";
 import { HEARTBEAT_CAP, LOCAL } from "../state.ts";
@@ -118,7 +119,11 @@ const announceRoute: Route<"SERVER_ANNOUNCE"> = {
     if (frame.to === "*") {
       effects.push(...sendAll(state.serverLinksExcept(link, state.links.get(frame.from)), raw));
     }
-    if (!state.links.has(frame.from)) effects.push({ kind: "dial", serverId: frame.from });
+    if (!state.links.has(frame.from)) {
+      // Relayed: the announcer is joining or redialling, and dials every server itself (§9.4).
+      const when = link.peerId === frame.from ? "due" : "announced";
+      effects.push({ kind: "dial", serverId: frame.from, when });
+    }
     return effects;
   },
 };
@@ -259,6 +264,7 @@ const ctrlCloseRoute: Route<"CTRL_CLOSE"> = {
       link: link.describe(),
       reason: frame.payload.reason ?? "",
     });
+    link.supersededByPeer = frame.payload.reason === DUPLICATE_LINK;
     return [{ kind: "close", link, code: 1000, reason: "CTRL_CLOSE" }];
   },
   noDedup: true,

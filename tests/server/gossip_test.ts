@@ -219,3 +219,48 @@ Deno.test("no frame loops in a 4-server mesh: each server sees an advert at most
     await teardown(w);
   }
 });
+
+Deno.test("a link the peer closes as a duplicate keeps the peer's users until its kept link binds; a plain loss drops them", async () => {
+  const w = await world(1, 6);
+  try {
+    const [s1] = w.servers;
+    const routesToP = async (userId: string): Promise<boolean> => {
+      const pLink = w.p.sockets.at(-1)!;
+      const mark = w.qLinks[0].frames.length;
+      const deliver = await deliverFromQ(w, s1, userId);
+      w.qLinks[0].send(deliver);
+      const delivered = () =>
+        pLink.frames.some((f) => f.type === "SERVER_DELIVER" && f.ts === deliver.ts);
+      const notFound = () =>
+        w.qLinks[0].frames.slice(mark).some((f) =>
+          f.type === "ERROR" && (f.payload as { code: string }).code === "USER_NOT_FOUND"
+        );
+      await waitUntil(() => Promise.resolve(delivered() || notFound()), 5000, "routing outcome");
+      return delivered();
+    };
+    const uma = crypto.randomUUID();
+    w.pLinks[0].send(await advertise(w.p, uma));
+    await w.qLinks[0].next(isAdvertOf(uma));
+
+    // P says it keeps another link, closes this one, and the other arrives a moment later.
+    w.pLinks[0].send(await w.p.sign("CTRL_CLOSE", s1.id, { reason: "duplicate link" }));
+    await w.pLinks[0].closed(5000);
+    await new Promise((r) => setTimeout(r, 300));
+    await w.p.link(s1.url, w.cluster.client, s1.id);
+    assert.equal(await routesToP(uma), true, "Uma is still routed to P over the new link");
+    assert.ok(s1.entries().some((e) => e.msg === "link superseded by the peer's duplicate"));
+    assert.ok(!s1.entries().some((e) => e.msg === "server link lost"));
+
+    // A plain loss forgets P's users at once.
+    await w.p.sockets.at(-1)!.close();
+    await waitUntil(
+      () => Promise.resolve(s1.entries().some((e) => e.msg === "server link lost")),
+      5000,
+      "s1 to notice the lost link",
+    );
+    await w.p.link(s1.url, w.cluster.client, s1.id);
+    assert.equal(await routesToP(uma), false, "Uma was forgotten with the lost link");
+  } finally {
+    await teardown(w);
+  }
+});

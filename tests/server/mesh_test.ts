@@ -30,6 +30,8 @@ Deno.test("introducer + 3 servers form a full mesh; a 4th joins later and everyo
         4,
         `${node.name} has exactly one link per peer`,
       );
+      const lost = node.entries().filter((e) => e.msg === "server link lost");
+      assert.deepEqual(lost, [], `${node.name} lost no link while the mesh formed`);
     }
   } finally {
     await cluster.close();
