@@ -126,9 +126,15 @@ export async function benchConnections(
     const profiler = await CpuProfiler.attach(server);
     await profiler.start();
     const leaving = users.slice(0, tail);
+    const tailStarted = performance.now();
     await Promise.all(leaving.map((u) => u.socket!.close()));
+    const tailLeftMs = performance.now() - tailStarted;
     await connectAll(leaving, tailHellos, server.url, cluster.client, inFlight);
     const profile = await profiler.stop();
+    env.progress(
+      `connections: tail done in ${((performance.now() - tailStarted) / 1000).toFixed(0)} s ` +
+        `(closing took ${(tailLeftMs / 1000).toFixed(1)} s)`,
+    );
     await profiler.close();
 
     const hellosPerSec = target / rampSeconds;

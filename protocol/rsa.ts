@@ -5,6 +5,7 @@
  * @module
  */
 
+import { rsaGate } from "./_rsa_gate.ts";
 import { decodeBase64url, encodeBase64url } from "./base64url.ts";
 import { ErrorCode, SocpError } from "./errors.ts";
 import type { PrivateKey, PublicKey } from "./keys.ts";
@@ -47,6 +48,9 @@ function toBytes(data: Uint8Array | string): Uint8Array {
  * RSA-OAEP-encrypts at most 446 bytes (a string is UTF-8 encoded first) to a
  * recipient, returning 683 base64url characters.
  *
+ * With `bulk`, the encryption waits until no other RSA operation of this
+ * process is queued (key wraps of a rotation must not stall frame work).
+ *
  * @throws {SocpError} `TOO_LARGE` above 446 bytes, so callers refuse or split.
  *
  * @example
@@ -60,6 +64,7 @@ function toBytes(data: Uint8Array | string): Uint8Array {
 export async function encryptFor(
   recipient: PublicKey,
   plaintext: Uint8Array | string,
+  options: { bulk?: boolean } = {},
 ): Promise<string> {
   const bytes = toBytes(plaintext);
   if (bytes.length > OAEP_MAX_PLAINTEXT) {
@@ -69,9 +74,12 @@ export async function encryptFor(
     );
   }
   const key = await recipient.oaep();
-  const started = performance.now();
-  const ct = await crypto.subtle.encrypt(OAEP_PARAMS, key, bytes as BufferSource);
-  record(rsaStats.encrypt, started);
+  const ct = await rsaGate.run(async () => {
+    const started = performance.now();
+    const ct = await crypto.subtle.encrypt(OAEP_PARAMS, key, bytes as BufferSource);
+    record(rsaStats.encrypt, started);
+    return ct;
+  }, options.bulk);
   return encodeBase64url(new Uint8Array(ct));
 }
 
@@ -89,16 +97,18 @@ export async function encryptFor(
 export async function decryptWith(key: PrivateKey, ciphertext: string): Promise<Uint8Array | null> {
   const bytes = decodeBase64url(ciphertext);
   if (!bytes || bytes.length !== RSA_BYTES) return null;
-  const started = performance.now();
-  try {
-    return new Uint8Array(
-      await crypto.subtle.decrypt(OAEP_PARAMS, key.oaep, bytes as BufferSource),
-    );
-  } catch {
-    return null;
-  } finally {
-    record(rsaStats.decrypt, started);
-  }
+  return await rsaGate.run(async () => {
+    const started = performance.now();
+    try {
+      return new Uint8Array(
+        await crypto.subtle.decrypt(OAEP_PARAMS, key.oaep, bytes as BufferSource),
+      );
+    } catch {
+      return null;
+    } finally {
+      record(rsaStats.decrypt, started);
+    }
+  });
 }
 
 /**
@@ -114,13 +124,16 @@ export async function decryptWith(key: PrivateKey, ciphertext: string): Promise<
  * ```
  */
 export async function signBytes(key: PrivateKey, message: Uint8Array): Promise<string> {
-  const started = performance.now();
-  const sig = await crypto.subtle.sign(
-    { name: "RSA-PSS", saltLength: PSS_SALT_SIGN },
-    key.pss,
-    message as BufferSource,
-  );
-  record(rsaStats.sign, started);
+  const sig = await rsaGate.run(async () => {
+    const started = performance.now();
+    const sig = await crypto.subtle.sign(
+      { name: "RSA-PSS", saltLength: PSS_SALT_SIGN },
+      key.pss,
+      message as BufferSource,
+    );
+    record(rsaStats.sign, started);
+    return sig;
+  });
   return encodeBase64url(new Uint8Array(sig));
 }
 
@@ -166,23 +179,25 @@ export async function verifyBytes(
   } catch {
     return false;
   }
-  const started = performance.now();
-  try {
-    for (const message of candidates) {
-      for (const saltLength of PSS_SALTS_VERIFY) {
-        const params = { name: "RSA-PSS", saltLength };
-        // A malformed signature for one salt is just a failed attempt.
-        const ok = await crypto.subtle.verify(
-          params,
-          pss,
-          sigBytes as BufferSource,
-          message as BufferSource,
-        ).catch(() => false);
-        if (ok) return true;
+  return await rsaGate.run(async () => {
+    const started = performance.now();
+    try {
+      for (const message of candidates) {
+        for (const saltLength of PSS_SALTS_VERIFY) {
+          const params = { name: "RSA-PSS", saltLength };
+          // A malformed signature for one salt is just a failed attempt.
+          const ok = await crypto.subtle.verify(
+            params,
+            pss,
+            sigBytes as BufferSource,
+            message as BufferSource,
+          ).catch(() => false);
+          if (ok) return true;
+        }
       }
+      return false;
+    } finally {
+      record(rsaStats.verify, started);
     }
-    return false;
-  } finally {
-    record(rsaStats.verify, started);
-  }
+  });
 }

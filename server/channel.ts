@@ -263,7 +263,7 @@ export class PublicChannel {
       wraps = await Promise.all(
         members.map(async (m) => ({
           member_id: m.userId,
-          wrapped_key: await encryptFor(m.encKey, key),
+          wrapped_key: await encryptFor(m.encKey, key, { bulk: true }),
         })),
       );
     } finally {

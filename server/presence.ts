@@ -3,7 +3,8 @@
  * lite"). Clients that list `"presence-lite"` in `meta.caps` do not get a
  * USER_ADVERTISE per user (2.4 KB each, O(n²) bytes as n users arrive), but a
  * feed of signed PRESENCE frames: a snapshot of who is online when they join,
- * then batched changes every 250 ms. Each frame is signed once and sent
+ * then batched changes every 250 ms (longer with many clients: see
+ * {@linkcode flushIntervalMs}). Each frame is signed once and sent
  * verbatim to every such client; keys come from USER_LOOKUP when needed.
  *
  * @module
@@ -16,6 +17,9 @@ import type { Link } from "./link.ts";
 import type { DirectoryEntry } from "./state.ts";
 
 const FLUSH_MS = 250;
+/** Presence frames sent per second to all clients together, at most (by stretching the batch). */
+const SENDS_PER_SEC = 5000;
+const MAX_FLUSH_MS = 2000;
 /**
  * Entries per snapshot frame (about 11 KB). Small on purpose: a WebSocket
  * keeps buffers as large as the most it ever had queued, for as long as it
@@ -24,8 +28,12 @@ const FLUSH_MS = 250;
 const SNAPSHOT_CHUNK = 100;
 /** A snapshot frame waits until this little is still queued on the socket. */
 const PACE_BYTES = 16 * 1024;
-/** Deltas kept after a snapshot; beyond this, the next newcomer gets a fresh snapshot. */
-const MAX_RECENT = 64;
+/**
+ * Deltas kept after a snapshot. Beyond this many frames, or once they carry
+ * more than a quarter as many entries as the snapshot, the next newcomer gets
+ * a fresh snapshot (which costs a signature per 100 users).
+ */
+const MAX_RECENT = 256;
 
 /**
  * The presence entry of a directory entry.
@@ -56,10 +64,26 @@ export function presenceEntry(entry: DirectoryEntry): ListEntry {
  */
 export function verbatimPresenceLinks(ctx: NodeContext, exceptUser?: string): Link[] {
   const links: Link[] = [];
-  for (const [userId, link] of ctx.state.localUsers) {
-    if (userId !== exceptUser && !link.caps.has(PRESENCE_LITE_CAP)) links.push(link);
+  for (const link of ctx.state.verbatimPresence) {
+    if (link.peerId !== exceptUser) links.push(link);
   }
   return links;
+}
+
+/**
+ * How long changes are batched with `clients` presence-lite clients: 250 ms,
+ * stretched so that at most 5000 change frames go out per second (every
+ * client gets every batch), up to 2 s. With 5000 clients, one batch a second.
+ *
+ * @example
+ * ```ts
+ * import { flushIntervalMs } from "./presence.ts";
+ * flushIntervalMs(10); // 250
+ * flushIntervalMs(5000); // 1000
+ * ```
+ */
+export function flushIntervalMs(clients: number): number {
+  return Math.min(MAX_FLUSH_MS, Math.max(FLUSH_MS, Math.round((clients * 1000) / SENDS_PER_SEC)));
 }
 
 /** Resolves once at most PACE_BYTES are queued on the link (or it closed, or 2 s passed). */
@@ -93,8 +117,10 @@ export class PresenceFeed {
   readonly #pending = new Map<string, ListEntry | null>();
   #seq = 0;
   #snapshot?: string[];
-  /** Delta frames sent since the snapshot was built. */
+  #snapshotEntries = 0;
+  /** Delta frames sent since the snapshot was built, and how many entries they carry. */
   #recent: string[] = [];
+  #recentEntries = 0;
   /** Clients still receiving their snapshot: deltas wait here, so they arrive after it. */
   readonly #welcoming = new Map<Link, string[]>();
   /**
@@ -120,7 +146,7 @@ export class PresenceFeed {
     this.#timer ??= setTimeout(() => {
       this.#timer = undefined;
       this.#run(() => this.#flush());
-    }, FLUSH_MS);
+    }, flushIntervalMs(this.#host.ctx.state.localUsers.size));
   }
 
   /**
@@ -183,9 +209,11 @@ export class PresenceFeed {
     });
     const text = JSON.stringify(frame);
     this.#recent.push(text);
-    if (this.#recent.length > MAX_RECENT) {
+    this.#recentEntries += online.length + offline.length;
+    if (this.#recent.length > MAX_RECENT || this.#recentEntries > this.#snapshotEntries / 4) {
       this.#snapshot = undefined; // rebuilt for the next newcomer
       this.#recent = [];
+      this.#recentEntries = 0;
     }
     for (const link of this.#liteLinks()) {
       const held = this.#welcoming.get(link);
@@ -208,6 +236,8 @@ export class PresenceFeed {
       frames.push(JSON.stringify(await signed(this.#host.ctx, "PRESENCE", "*", payload)));
     }
     this.#recent = [];
+    this.#recentEntries = 0;
+    this.#snapshotEntries = entries.length;
     return frames;
   }
 }

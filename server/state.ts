@@ -7,7 +7,7 @@
 
 import type { Identity } from "../protocol/builders.ts";
 import type { PublicKey } from "../protocol/keys.ts";
-import type { UserMeta } from "../protocol/types.ts";
+import { PRESENCE_LITE_CAP, type UserMeta } from "../protocol/types.ts";
 import type { Link } from "./link.ts";
 import { SeenIds } from "./seen_ids.ts";
 
@@ -101,8 +101,9 @@ export class ServerState {
   readonly userLocations: Map<string, string> = new Map();
   /** `directory`: online users' keys, metadata and advert frames. */
   readonly directory: Map<string, DirectoryEntry> = new Map();
-  /** `local_users`: user id → its link. */
-  readonly localUsers: Map<string, Link> = new Map();
+  readonly #localUsers = new Map<string, Link>();
+  /** Local user links without presence-lite (they get USER_ADVERTISE/USER_REMOVE verbatim). */
+  readonly #verbatimPresence = new Set<Link>();
   /** `seen_ids`. */
   readonly seen: SeenIds;
   /**
@@ -121,6 +122,29 @@ export class ServerState {
     this.self = self;
     this.seen = seen;
     this.helloNonces = new SeenIds(100_000, helloReplayMs);
+  }
+
+  /** `local_users`: user id → its link. Changed only through add/removeLocalUser. */
+  get localUsers(): ReadonlyMap<string, Link> {
+    return this.#localUsers;
+  }
+
+  /** Local links that take presence as verbatim frames (kept as a set: a scan is O(n) per hello). */
+  get verbatimPresence(): ReadonlySet<Link> {
+    return this.#verbatimPresence;
+  }
+
+  /** Hosts a user on `link` (its capabilities already set). */
+  addLocalUser(userId: string, link: Link): void {
+    this.#localUsers.set(userId, link);
+    if (!link.caps.has(PRESENCE_LITE_CAP)) this.#verbatimPresence.add(link);
+  }
+
+  /** Stops hosting a user. */
+  removeLocalUser(userId: string): void {
+    const link = this.#localUsers.get(userId);
+    if (link) this.#verbatimPresence.delete(link);
+    this.#localUsers.delete(userId);
   }
 
   /** Live server links. */

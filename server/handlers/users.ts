@@ -188,7 +188,7 @@ export const helloRoute: Route<"USER_HELLO"> = {
     link.peerId = userId;
     link.caps = new Set(p.meta?.caps ?? []);
     link.rate = new TokenBucket(limits.userRatePerSec, limits.userBurst, now);
-    state.localUsers.set(userId, link);
+    state.addLocalUser(userId, link);
     state.userLocations.set(userId, LOCAL);
     const meta = advertMeta(p.meta, pubkey, encKey);
     // Both signatures at once: one per core, half the hello's latency.
@@ -337,7 +337,7 @@ export async function userLeft(ctx: NodeContext, link: Link): Promise<Effect[]> 
   const { state } = ctx;
   const userId = link.peerId;
   if (link.kind !== "user" || !userId || state.localUsers.get(userId) !== link) return [];
-  state.localUsers.delete(userId);
+  state.removeLocalUser(userId);
   state.userLocations.delete(userId);
   state.directory.delete(userId);
   for (const [key, transfer] of state.transfers) {

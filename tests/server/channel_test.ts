@@ -38,7 +38,7 @@ function world() {
   const fromLow = env.link("server", lowId);
   const fromHigh = env.link("server", highId);
   const local = env.link("user", crypto.randomUUID());
-  env.ctx.state.localUsers.set(local.peerId!, local);
+  env.ctx.state.addLocalUser(local.peerId!, local);
   env.ctx.state.userLocations.set(local.peerId!, LOCAL);
   return { env, low, high, fromLow, fromHigh, local };
 }
@@ -142,7 +142,7 @@ Deno.test("channel-key clients get only their own wrap, signed by this server; o
   const { env, high, fromHigh, local } = world();
   const keyed = env.link("user", crypto.randomUUID());
   keyed.caps = new Set(["file-aesgcm", "channel-key"]);
-  env.ctx.state.localUsers.set(keyed.peerId!, keyed);
+  env.ctx.state.addLocalUser(keyed.peerId!, keyed);
   env.ctx.state.userLocations.set(keyed.peerId!, LOCAL);
   const key = generateAesKey();
   const members = [local.peerId!, crypto.randomUUID(), keyed.peerId!];

@@ -16,7 +16,7 @@ function world() {
   const link = env.link("user", sender.id);
   const { state } = env.ctx;
   for (const [id, l] of [[sender.id, link]] as const) {
-    state.localUsers.set(id, l);
+    state.addLocalUser(id, l);
     state.userLocations.set(id, LOCAL);
     state.directory.set(id, {
       userId: id,
