@@ -7,9 +7,8 @@
 // checks size and SHA-256 and writes the file atomically.
 
 import { Cluster } from "../tests/_cluster.ts";
-import { SocpClient } from "../client/sdk.ts";
+import { fileFrames, SocpClient } from "../client/sdk.ts";
 import { DenoAdapter } from "../client/deno.ts";
-import { fileFrames } from "../client/_file_send.ts";
 import type { Contact } from "../client/directory.ts";
 import type { ClientEvent } from "../client/events.ts";
 import { CHANNEL_KEY_CAP, PRESENCE_LITE_CAP, sha256Hex } from "../mod.ts";

@@ -30,6 +30,7 @@ import { parsePublicKey } from "../protocol/keys.ts";
 import { OAEP_MAX_PLAINTEXT } from "../protocol/limits.ts";
 import { type FrameOf, PRESENCE_LITE_CAP } from "../protocol/types.ts";
 import { FAST_FILES as FAST_FILES_CAP, fileFrames, type FileTarget } from "./_file_send.ts";
+
 import { frameOrNull } from "./_frames.ts";
 import { awaitReply } from "./_replies.ts";
 import { ChannelKeys } from "./channel_keys.ts";
@@ -37,6 +38,8 @@ import { type Contact, Directory, type Listing } from "./directory.ts";
 import { EventHub, type UserListing } from "./events.ts";
 import { acceptsAdvert, RECEIVE, type ReceiveContext } from "./receive.ts";
 import { IncomingTransfers } from "./transfers.ts";
+
+export { fileFrames, type FileTarget };
 
 /** Platform services the SDK needs. */
 export interface ClientAdapter {

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { rsaGate } from "./_rsa_gate.ts";
+import { privateKeyGate, publicKeyGate } from "./_rsa_gate.ts";
 import { decodeBase64url, encodeBase64url } from "./base64url.ts";
 import { ErrorCode, SocpError } from "./errors.ts";
 import type { PrivateKey, PublicKey } from "./keys.ts";
@@ -74,7 +74,7 @@ export async function encryptFor(
     );
   }
   const key = await recipient.oaep();
-  const ct = await rsaGate.run(async () => {
+  const ct = await publicKeyGate.run(async () => {
     const started = performance.now();
     const ct = await crypto.subtle.encrypt(OAEP_PARAMS, key, bytes as BufferSource);
     record(rsaStats.encrypt, started);
@@ -97,7 +97,7 @@ export async function encryptFor(
 export async function decryptWith(key: PrivateKey, ciphertext: string): Promise<Uint8Array | null> {
   const bytes = decodeBase64url(ciphertext);
   if (!bytes || bytes.length !== RSA_BYTES) return null;
-  return await rsaGate.run(async () => {
+  return await privateKeyGate.run(async () => {
     const started = performance.now();
     try {
       return new Uint8Array(
@@ -124,7 +124,7 @@ export async function decryptWith(key: PrivateKey, ciphertext: string): Promise<
  * ```
  */
 export async function signBytes(key: PrivateKey, message: Uint8Array): Promise<string> {
-  const sig = await rsaGate.run(async () => {
+  const sig = await privateKeyGate.run(async () => {
     const started = performance.now();
     const sig = await crypto.subtle.sign(
       { name: "RSA-PSS", saltLength: PSS_SALT_SIGN },
@@ -179,7 +179,7 @@ export async function verifyBytes(
   } catch {
     return false;
   }
-  return await rsaGate.run(async () => {
+  return await publicKeyGate.run(async () => {
     const started = performance.now();
     try {
       for (const message of candidates) {

@@ -13,6 +13,7 @@ import {
   PRESENCE_LITE_CAP,
   verifyFrame,
 } from "../../mod.ts";
+import { flushIntervalMs } from "../../server/presence.ts";
 import { Cluster, fixtureKeys } from "../_cluster.ts";
 import { TestUser } from "../_user.ts";
 
@@ -130,4 +131,11 @@ Deno.test("presence-lite: a USER_LOOKUP not from the bound user is refused with 
     await Promise.all([lite, other].map((u) => u.socket?.close().catch(() => {})));
     await cluster.close();
   }
+});
+
+Deno.test("presence batches: 250 ms for a few clients, n/5 ms for thousands, 2 s at most", () => {
+  assert.equal(flushIntervalMs(0), 250);
+  assert.equal(flushIntervalMs(1000), 250);
+  assert.equal(flushIntervalMs(5000), 1000);
+  assert.equal(flushIntervalMs(50_000), 2000);
 });
