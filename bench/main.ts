@@ -25,7 +25,7 @@ const HELP = `deno task bench [options]
 
 Starts real introducer and server processes on 127.0.0.1 with TLS, drives them
 with SDK clients, and compares every figure with this machine's ceilings
-measured in the same run. About 11 minutes on 2 cores; --quick about 90 s
+measured in the same run. About 9 minutes on 2 cores; --quick about 90 s
 (its figures only prove the benchmark runs).
 
   --quick             small loads and short windows
