@@ -66,6 +66,8 @@ export class Mesh {
   readonly #host: MeshHost;
   readonly #retries = new Map<string, RetryState>();
   readonly #dialing = new Set<string>();
+  /** Peers whose link closed as their duplicate, until the kept link binds or the wait ends. */
+  readonly #awaitingKept = new Set<string>();
   readonly #joinWaiters = new Map<Link, (joined: boolean) => void>();
   readonly #sleepers = new Set<() => void>();
   #heartbeatTimer?: ReturnType<typeof setInterval>;
@@ -301,6 +303,7 @@ export class Mesh {
       effects.push({ kind: "close", link: loser, code: 1000, reason: DUPLICATE_LINK });
     }
     state.links.set(peerId, keep);
+    this.#awaitingKept.delete(peerId);
     const retry = this.#retries.get(peerId);
     if (retry) {
       clearTimeout(retry.timer);
@@ -330,8 +333,10 @@ export class Mesh {
       // The peer kept the other link of a duplicate pair, which we have not
       // bound yet: give it time to arrive before dropping the peer's users.
       log.info("link superseded by the peer's duplicate", { server: peerId, link: link.id });
+      this.#awaitingKept.add(peerId);
       this.#sleep(SUPERSEDED_WAIT_MS).then(async () => {
-        if (this.#stopped || state.links.has(peerId)) return;
+        // Bound meanwhile (and maybe lost again, which that loss handled).
+        if (!this.#awaitingKept.delete(peerId) || this.#stopped) return;
         await this.#host.apply(await this.#forgetPeer(peerId, link));
       }).catch((e) => log.error("cleanup after a lost link failed", { error: String(e) }));
       return [];

@@ -143,10 +143,13 @@ export class PresenceFeed {
     if (this.#stopped) return;
     for (const entry of online) this.#pending.set(entry.user_id, entry);
     for (const userId of offline) this.#pending.set(userId, null);
-    this.#timer ??= setTimeout(() => {
+    if (this.#timer !== undefined) return;
+    // Local users stand in for the presence-lite clients (counting those is O(n)).
+    const wait = flushIntervalMs(this.#host.ctx.state.localUsers.size);
+    this.#timer = setTimeout(() => {
       this.#timer = undefined;
       this.#run(() => this.#flush());
-    }, flushIntervalMs(this.#host.ctx.state.localUsers.size));
+    }, wait);
   }
 
   /**
