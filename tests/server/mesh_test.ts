@@ -5,6 +5,8 @@ import { isUuidV4 } from "../../mod.ts";
 import { saveServerId } from "../../server/identity.ts";
 import { Store } from "../../server/store.ts";
 import { Cluster, waitUntil } from "../_cluster.ts";
+import { ServerPeer } from "../_peer.ts";
+import { KEYS } from "../_vectors.ts";
 
 Deno.test("introducer + 3 servers form a full mesh; a 4th joins later and everyone links to it", async () => {
   const cluster = await Cluster.create(0);
@@ -167,5 +169,56 @@ Deno.test("an id already taken by another key gets a fresh one from the introduc
     assert.equal(s2.id, health.id, "the assigned id persists");
   } finally {
     await cluster.close();
+  }
+});
+
+Deno.test("a relayed SERVER_ANNOUNCE: the lower id waits about 3 s for the announcer to dial, then dials it", async () => {
+  const cluster = await Cluster.create(12);
+  // A listener standing in for a peer that announces itself but never dials.
+  const dialledAt: number[] = [];
+  const hellos: { from: string; type: string }[] = [];
+  const listener = Deno.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    cert: await Deno.readTextFile(cluster.certs.cert),
+    key: await Deno.readTextFile(cluster.certs.key),
+    onListen: () => {},
+  }, (request) => {
+    const { socket, response } = Deno.upgradeWebSocket(request);
+    dialledAt.push(Date.now());
+    socket.onmessage = (e) => void hellos.push(JSON.parse(String(e.data)));
+    return response;
+  });
+  // The highest possible id, so both servers are the lower id and must dial it.
+  const peer = new ServerPeer(
+    { id: "ffffffff-ffff-4fff-bfff-ffffffffffff", keys: KEYS.A },
+    listener.addr.port,
+  );
+  try {
+    const intro = await cluster.introducer("intro");
+    const s1 = await cluster.server("s1", [intro]);
+    const s2 = await cluster.server("s2", [intro]);
+    await cluster.waitForMesh([intro, s1, s2]);
+    await peer.link(s2.url, cluster.client, s2.id); // s2 relays the announce to s1
+    const announcedAt = Date.now();
+    await waitUntil(() => Promise.resolve(dialledAt.length > 0), 15_000, "s1 to dial the peer");
+    const waited = dialledAt[0] - announcedAt;
+    assert.ok(waited >= 2000, `s1 waited ${waited} ms for the announcer to dial first`);
+    // s1 (and the introducer, also a mesh member) link to the peer with SERVER_HELLO_LINK.
+    await waitUntil(
+      () => Promise.resolve(hellos.some((h) => h.from === s1.id)),
+      5000,
+      "a hello from s1",
+    );
+    const fromS1 = hellos.find((h) => h.from === s1.id)!;
+    assert.equal(fromS1.type, "SERVER_HELLO_LINK");
+    assert.ok(
+      !hellos.some((h) => h.from === s2.id),
+      "s2 has the peer's own link and does not dial",
+    );
+  } finally {
+    await peer.close();
+    await cluster.close();
+    await listener.shutdown();
   }
 });
