@@ -28,6 +28,7 @@ import {
   waitForOnline,
 } from "./_nodes.ts";
 import { CpuProfiler, INSPECT_FLAG, type ProfileSummary } from "./_profile.ts";
+import { LoopDriver } from "./_loop.ts";
 import { typeOf } from "./_socket.ts";
 import { type Latency, latency, ratio, round, sleep } from "./_stats.ts";
 import { type BenchUser, closeUsers, connectUsers, makeUsers } from "./_users.ts";
@@ -53,19 +54,16 @@ export interface DmResult {
 }
 
 /** Sends pre-signed DMs and times their delivery. */
-class DmDriver {
+class DmDriver extends LoopDriver {
   readonly #senders: BenchUser[];
   readonly #templates: FrameOf<"MSG_DIRECT">[];
   readonly #sentAt = new Map<string, number>();
-  #lastTs = 0;
-  latencies: number[] = [];
-  delivered = 0;
   errors = 0;
   /** The last USER_DELIVER text each receiver got. */
   readonly lastDelivery: string[] = [];
-  onDelivered: (pair: number) => void = () => {};
 
   constructor(senders: BenchUser[], receivers: BenchUser[], templates: FrameOf<"MSG_DIRECT">[]) {
+    super();
     this.#senders = senders;
     this.#templates = templates;
     receivers.forEach((r, pair) => {
@@ -76,10 +74,8 @@ class DmDriver {
         const sentAt = this.#sentAt.get(key);
         if (sentAt === undefined) return;
         this.#sentAt.delete(key);
-        this.latencies.push(performance.now() - sentAt);
-        this.delivered++;
         this.lastDelivery[pair] = text;
-        this.onDelivered(pair);
+        this.complete(pair, sentAt);
       };
     });
     for (const s of senders) {
@@ -87,13 +83,20 @@ class DmDriver {
     }
   }
 
+  protected get senderCount(): number {
+    return this.#senders.length;
+  }
+
   get outstanding(): number {
     return this.#sentAt.size;
   }
 
-  send(pair: number): void {
-    const ts = this.#lastTs = Math.max(this.#lastTs + 1, Date.now()); // unique: no dedup hits
+  protected sendWithTs(pair: number, ts: number): void {
     this.sendFrame(pair, { ...this.#templates[pair], ts });
+  }
+
+  protected forget(): void {
+    this.#sentAt.clear();
   }
 
   sendFrame(pair: number, frame: FrameOf<"MSG_DIRECT">): void {
@@ -101,34 +104,9 @@ class DmDriver {
     this.#senders[pair].socket!.send(JSON.stringify(frame));
   }
 
-  reset(): void {
-    this.latencies = [];
-    this.delivered = 0;
-  }
-
-  async drain(timeoutMs = 15_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (this.outstanding > 0 && Date.now() < deadline) await sleep(20);
-    this.#sentAt.clear();
-  }
-
-  /** Every sender keeps `window` DMs outstanding for `ms`. */
-  async closedLoop(window: number, ms: number): Promise<number> {
-    let running = true;
-    this.onDelivered = (pair) => running && this.send(pair);
-    this.reset();
-    const started = performance.now();
-    for (let w = 0; w < window; w++) this.#senders.forEach((_, pair) => this.send(pair));
-    await sleep(ms);
-    running = false;
-    const perSec = this.delivered / ((performance.now() - started) / 1000);
-    await this.drain();
-    return perSec;
-  }
-
   /** Sends `rate` DMs per second, spread over the senders, for `ms`. */
   async openLoop(rate: number, ms: number): Promise<void> {
-    this.onDelivered = () => {};
+    this.onComplete = () => {};
     this.reset();
     const started = performance.now();
     let sent = 0;

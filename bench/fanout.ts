@@ -14,6 +14,7 @@ import { importPublicKey } from "../protocol/keys.ts";
 import { type BenchEnv, scaled } from "./_env.ts";
 import { type NodeRates, nodeRates, sampleNode, startMesh, waitForOnline } from "./_nodes.ts";
 import { CpuProfiler, INSPECT_FLAG, type ProfileSummary } from "./_profile.ts";
+import { LoopDriver } from "./_loop.ts";
 import { typeOf } from "./_socket.ts";
 import { type Latency, latency, ratio, round, sleep } from "./_stats.ts";
 import { type BenchUser, closeUsers, connectUsers, makeUsers } from "./_users.ts";
@@ -40,21 +41,18 @@ const fromOf = (text: string) => /"from":"([^"]+)"/.exec(text)?.[1];
 const tsOf = (text: string) => /"ts":(\d+)/.exec(text)?.[1];
 
 /** Counts deliveries per message until every other member has one. */
-class FanoutDriver {
+class FanoutDriver extends LoopDriver {
   readonly #pending = new Map<string, { sentAt: number; missing: number; sender: number }>();
   readonly #senders: BenchUser[];
   readonly #templates: FrameOf<"MSG_PUBLIC_CHANNEL">[];
   readonly #others: number;
-  #lastTs = 0;
-  latencies: number[] = [];
-  completed = 0;
-  onComplete: (sender: number) => void = () => {};
 
   constructor(
     members: BenchUser[],
     senders: BenchUser[],
     templates: FrameOf<"MSG_PUBLIC_CHANNEL">[],
   ) {
+    super();
     this.#senders = senders;
     this.#templates = templates;
     this.#others = members.length - 1;
@@ -66,38 +64,31 @@ class FanoutDriver {
         const entry = this.#pending.get(key);
         if (!entry || --entry.missing > 0) return;
         this.#pending.delete(key);
-        this.latencies.push(performance.now() - entry.sentAt);
-        this.completed++;
-        this.onComplete(entry.sender);
+        this.complete(entry.sender, entry.sentAt);
       };
     }
   }
 
-  send(sender: number): void {
-    const ts = this.#lastTs = Math.max(this.#lastTs + 1, Date.now());
+  protected get senderCount(): number {
+    return this.#senders.length;
+  }
+
+  get outstanding(): number {
+    return this.#pending.size;
+  }
+
+  protected sendWithTs(sender: number, ts: number): void {
     this.sendFrame(sender, { ...this.#templates[sender], ts });
+  }
+
+  protected forget(): void {
+    this.#pending.clear();
   }
 
   sendFrame(sender: number, frame: FrameOf<"MSG_PUBLIC_CHANNEL">): void {
     const key = `${frame.from}:${frame.ts}`;
     this.#pending.set(key, { sentAt: performance.now(), missing: this.#others, sender });
     this.#senders[sender].socket!.send(JSON.stringify(frame));
-  }
-
-  async closedLoop(window: number, ms: number): Promise<number> {
-    let running = true;
-    this.onComplete = (sender) => running && this.send(sender);
-    this.latencies = [];
-    this.completed = 0;
-    const started = performance.now();
-    for (let w = 0; w < window; w++) this.#senders.forEach((_, i) => this.send(i));
-    await sleep(ms);
-    running = false;
-    const perSec = this.completed / ((performance.now() - started) / 1000);
-    const deadline = Date.now() + 15_000;
-    while (this.#pending.size > 0 && Date.now() < deadline) await sleep(20);
-    this.#pending.clear();
-    return perSec;
   }
 }
 
