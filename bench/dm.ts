@@ -54,68 +54,23 @@ export interface DmResult {
 }
 
 /** Sends pre-signed DMs and times their delivery. */
-class DmDriver extends LoopDriver {
-  readonly #senders: BenchUser[];
-  readonly #templates: FrameOf<"MSG_DIRECT">[];
-  readonly #sentAt = new Map<string, number>();
+class DmDriver extends LoopDriver<FrameOf<"MSG_DIRECT">> {
   errors = 0;
   /** The last USER_DELIVER text each receiver got. */
   readonly lastDelivery: string[] = [];
 
   constructor(senders: BenchUser[], receivers: BenchUser[], templates: FrameOf<"MSG_DIRECT">[]) {
-    super();
-    this.#senders = senders;
-    this.#templates = templates;
+    super(senders, templates, 1);
     receivers.forEach((r, pair) => {
       r.socket!.onText = (text) => {
         if (typeOf(text) !== "USER_DELIVER") return;
         const frame = JSON.parse(text) as FrameOf<"USER_DELIVER">;
-        const key = `${frame.payload.sender}:${frame.ts}`;
-        const sentAt = this.#sentAt.get(key);
-        if (sentAt === undefined) return;
-        this.#sentAt.delete(key);
-        this.lastDelivery[pair] = text;
-        this.complete(pair, sentAt);
+        if (this.arrived(frame.payload.sender, frame.ts) === pair) this.lastDelivery[pair] = text;
       };
     });
     for (const s of senders) {
       s.socket!.onText = (t) => void (typeOf(t) === "ERROR" && this.errors++);
     }
-  }
-
-  protected get senderCount(): number {
-    return this.#senders.length;
-  }
-
-  get outstanding(): number {
-    return this.#sentAt.size;
-  }
-
-  protected sendWithTs(pair: number, ts: number): void {
-    this.sendFrame(pair, { ...this.#templates[pair], ts });
-  }
-
-  protected forget(): void {
-    this.#sentAt.clear();
-  }
-
-  sendFrame(pair: number, frame: FrameOf<"MSG_DIRECT">): void {
-    this.#sentAt.set(`${frame.from}:${frame.ts}`, performance.now());
-    this.#senders[pair].socket!.send(JSON.stringify(frame));
-  }
-
-  /** Sends `rate` DMs per second, spread over the senders, for `ms`. */
-  async openLoop(rate: number, ms: number): Promise<void> {
-    this.onComplete = () => {};
-    this.reset();
-    const started = performance.now();
-    let sent = 0;
-    while (performance.now() - started < ms) {
-      const due = Math.floor(((performance.now() - started) / 1000) * rate);
-      for (; sent < due; sent++) this.send(sent % this.#senders.length);
-      await sleep(2);
-    }
-    await this.drain();
   }
 }
 

@@ -41,54 +41,20 @@ const fromOf = (text: string) => /"from":"([^"]+)"/.exec(text)?.[1];
 const tsOf = (text: string) => /"ts":(\d+)/.exec(text)?.[1];
 
 /** Counts deliveries per message until every other member has one. */
-class FanoutDriver extends LoopDriver {
-  readonly #pending = new Map<string, { sentAt: number; missing: number; sender: number }>();
-  readonly #senders: BenchUser[];
-  readonly #templates: FrameOf<"MSG_PUBLIC_CHANNEL">[];
-  readonly #others: number;
-
+class FanoutDriver extends LoopDriver<FrameOf<"MSG_PUBLIC_CHANNEL">> {
   constructor(
     members: BenchUser[],
     senders: BenchUser[],
     templates: FrameOf<"MSG_PUBLIC_CHANNEL">[],
   ) {
-    super();
-    this.#senders = senders;
-    this.#templates = templates;
-    this.#others = members.length - 1;
+    super(senders, templates, members.length - 1);
     for (const member of members) {
       const previous = member.socket!.onText;
       member.socket!.onText = (text) => {
         if (typeOf(text) !== "MSG_PUBLIC_CHANNEL") return previous(text);
-        const key = `${fromOf(text)}:${tsOf(text)}`;
-        const entry = this.#pending.get(key);
-        if (!entry || --entry.missing > 0) return;
-        this.#pending.delete(key);
-        this.complete(entry.sender, entry.sentAt);
+        this.arrived(fromOf(text), tsOf(text));
       };
     }
-  }
-
-  protected get senderCount(): number {
-    return this.#senders.length;
-  }
-
-  get outstanding(): number {
-    return this.#pending.size;
-  }
-
-  protected sendWithTs(sender: number, ts: number): void {
-    this.sendFrame(sender, { ...this.#templates[sender], ts });
-  }
-
-  protected forget(): void {
-    this.#pending.clear();
-  }
-
-  sendFrame(sender: number, frame: FrameOf<"MSG_PUBLIC_CHANNEL">): void {
-    const key = `${frame.from}:${frame.ts}`;
-    this.#pending.set(key, { sentAt: performance.now(), missing: this.#others, sender });
-    this.#senders[sender].socket!.send(JSON.stringify(frame));
   }
 }
 
