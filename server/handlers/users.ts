@@ -344,14 +344,15 @@ export async function userLeft(ctx: NodeContext, link: Link): Promise<Effect[]> 
     if (transfer.from === userId) state.transfers.delete(key);
   }
   ctx.log.info("user left", { user: userId });
+  const effects: Effect[] = [
+    { kind: "presence", online: [], offline: [userId] },
+    { kind: "rotate", reason: "leave" },
+  ];
+  const recipients = [...state.serverLinks(), ...verbatimPresenceLinks(ctx)];
+  if (recipients.length === 0) return effects; // a signature nobody would read
   const remove = await signed(ctx, "USER_REMOVE", "*", {
     user_id: userId,
     server_id: state.self.id,
   });
-  return [
-    ...sendAll(state.serverLinks(), remove),
-    ...sendAll(verbatimPresenceLinks(ctx), remove),
-    { kind: "presence", online: [], offline: [userId] },
-    { kind: "rotate", reason: "leave" },
-  ];
+  return [...sendAll(recipients, remove), ...effects];
 }
