@@ -117,6 +117,7 @@ export {
   type UserHelloOptions,
 } from "./protocol/builders.ts";
 export { msgRef, seenKey } from "./protocol/dedup.ts";
+export { signPresenceProof, verifyPresenceProof } from "./protocol/presence_proof.ts";
 export {
   buildMerkleTree,
   leafHash,

@@ -167,7 +167,9 @@ export class SocpClient implements ReceiveContext {
       caps: this.#options.caps ?? [FAST_FILES, CHANNEL_KEY_CAP, PRESENCE_LITE_CAP],
     };
     socket.send(
-      JSON.stringify(await buildUserHello(this.identity, { meta, to: this.server.id ?? "*" })),
+      JSON.stringify(
+        await buildUserHello(this.identity, { meta, to: this.server.id ?? "*", proof: true }),
+      ),
     );
     await accepted;
   }

@@ -13,6 +13,7 @@ import { dmContentSig, keyShareContentSig, publicContentSig } from "./content_si
 import type { ErrorCode } from "./errors.ts";
 import { nowMs } from "./ids.ts";
 import type { KeyPair, PublicKey } from "./keys.ts";
+import { signPresenceProof } from "./presence_proof.ts";
 import { encryptFor } from "./rsa.ts";
 import { signFrame } from "./transport_sig.ts";
 import type {
@@ -94,6 +95,12 @@ export interface UserHelloOptions {
   client?: string;
   /** Timestamp (defaults to now); `auth_ts` equals it. */
   ts?: number;
+  /**
+   * Add a presence proof (protocol/presence_proof.ts) naming `to`, so the
+   * user can move from a server where it still looks live. Costs a second
+   * signature.
+   */
+  proof?: boolean;
 }
 
 /**
@@ -108,7 +115,7 @@ export interface UserHelloOptions {
  * hello.payload.auth_ts === hello.ts; // true
  * ```
  */
-export function buildUserHello(
+export async function buildUserHello(
   user: Identity,
   options: UserHelloOptions = {},
 ): Promise<FrameOf<"USER_HELLO">> {
@@ -122,7 +129,9 @@ export function buildUserHello(
     nonce: encodeBase64url(crypto.getRandomValues(new Uint8Array(16))),
   };
   if (options.meta) payload.meta = options.meta;
-  return buildSigned(user, "USER_HELLO", options.to ?? "*", payload, ts);
+  const to = options.to ?? "*";
+  if (options.proof) payload.presence = await signPresenceProof(user, to, ts);
+  return buildSigned(user, "USER_HELLO", to, payload, ts);
 }
 
 /**

@@ -25,6 +25,8 @@ export const ErrorCode = {
   AUTH_FAILED: "AUTH_FAILED",
   RATE_LIMITED: "RATE_LIMITED",
   TOO_LARGE: "TOO_LARGE",
+  /** Project extra: the server could not complete it (its database refused a write); retry later. */
+  SERVER_ERROR: "SERVER_ERROR",
 } as const;
 
 /** One of the {@linkcode ErrorCode} values. */
@@ -53,6 +55,7 @@ const STANDARD_FALLBACK: ReadonlyMap<string, ErrorCode> = new Map([
   [ErrorCode.RATE_LIMITED, ErrorCode.TIMEOUT],
   [ErrorCode.BAD_REQUEST, ErrorCode.UNKNOWN_TYPE],
   [ErrorCode.TOO_LARGE, ErrorCode.UNKNOWN_TYPE],
+  [ErrorCode.SERVER_ERROR, ErrorCode.TIMEOUT],
 ]);
 
 /**

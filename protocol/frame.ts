@@ -80,6 +80,7 @@ const TO_RULES: Readonly<Record<MessageType, ToRule>> = {
   PUBLIC_CHANNEL_KEY: "id",
   PRESENCE: "broadcast",
   USER_LOOKUP: "any",
+  USER_BINDINGS: "id",
   MSG_PUBLIC_CHANNEL: "public",
   FILE_START: "public",
   FILE_CHUNK: "public",

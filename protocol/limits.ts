@@ -20,6 +20,8 @@ export interface Limits {
   clockWindowMs: number;
   /** How long a hello nonce stays in the replay cache, in milliseconds. */
   helloReplayMs: number;
+  /** First delay after repeated failed passwords for one user id or address (doubles each time). */
+  passwordBackoffMs: number;
   /** Sustained frames per second on a user link. */
   userRatePerSec: number;
   /** Burst size of the user-link token bucket. */
@@ -86,6 +88,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   firstFrameTimeoutMs: 10_000,
   clockWindowMs: 120_000,
   helloReplayMs: 240_000,
+  passwordBackoffMs: 1000,
   userRatePerSec: 500,
   userBurst: 1000,
   userRateCloseSec: 10,

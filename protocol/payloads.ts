@@ -163,8 +163,27 @@ const serverDeliver: Check = (v, path, ctx) =>
     ? serverDeliverWrapped(v, path, ctx)
     : serverDeliverDm(v, path, ctx);
 
+// The server a proof names: an id, or "*" when the client did not know it yet.
+const proofServer: Check = (v, path, ctx) => v === "*" ? null : id(v, path, ctx);
+const presenceProof = obj({ server_id: proofServer, ts: int(), sig: signature });
+
+const bindingEntry = obj({
+  user_id: id,
+  pubkey: key,
+  home: id,
+  key_version: int(),
+  registered_at: int(),
+});
+
 const userAdvertise = refine(
-  obj({ user_id: id, server_id: id }, { pubkey: key, meta: meta(false) }),
+  obj({ user_id: id, server_id: id }, {
+    pubkey: key,
+    meta: meta(false),
+    home: id,
+    key_version: int(),
+    registered_at: int(),
+    presence: presenceProof,
+  }),
   (p, path) => {
     const metaKey = isRecord(p.meta) ? p.meta.pubkey : undefined;
     return p.pubkey === undefined && metaKey === undefined
@@ -203,6 +222,7 @@ export const PAYLOAD_CHECKS: Readonly<Record<MessageType, Check>> = {
     snapshot: obj({}, { user_locations: userLocations }),
     server_pub: key,
     caps,
+    bindings: list(bindingEntry),
   }),
   SERVER_HELLO_LINK: serverAddress,
   SERVER_ANNOUNCE: serverAddress,
@@ -216,6 +236,7 @@ export const PAYLOAD_CHECKS: Readonly<Record<MessageType, Check>> = {
     auth_ts: int(),
     nonce: str({ min: 1, max: 128 }),
     password: str({ max: 1024 }),
+    presence: presenceProof,
   }),
   MSG_DIRECT: obj({ ciphertext: RSA_B64, sender_pub: key, content_sig: signature }),
   USER_DELIVER: obj({
@@ -253,6 +274,7 @@ export const PAYLOAD_CHECKS: Readonly<Record<MessageType, Check>> = {
     offline: list(id),
   }, { reset: bool }),
   USER_LOOKUP: obj({ user_ids: list(id, MAX_LOOKUP_IDS) }),
+  USER_BINDINGS: obj({ bindings: list(bindingEntry) }),
   MSG_PUBLIC_CHANNEL: obj(
     {
       ciphertext: b64({ maxChars: L.maxPublicBlobChars }),

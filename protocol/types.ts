@@ -37,6 +37,7 @@ export const MESSAGE_TYPES = [
   "PUBLIC_CHANNEL_KEY",
   "PRESENCE",
   "USER_LOOKUP",
+  "USER_BINDINGS",
   "MSG_PUBLIC_CHANNEL",
   "FILE_START",
   "FILE_CHUNK",
@@ -103,6 +104,41 @@ export interface ServerWelcomePayload {
   server_pub?: string;
   /** Project extension: the introducer's capabilities (see {@linkcode ServerAddressPayload}). */
   caps?: string[];
+  /** Project extension: known user bindings (online or not), truncated to fit the frame. */
+  bindings?: BindingEntry[];
+}
+
+/**
+ * A user id's mesh-wide key binding as servers exchange it (project
+ * extension, docs/PROTOCOL.md decision 42): the key, the home server where
+ * the user registered (where its password hash lives), the key version the
+ * home bumps on every key change, and when the home registered the id.
+ */
+export interface BindingEntry {
+  user_id: string;
+  pubkey: string;
+  home: string;
+  key_version: number;
+  registered_at: number;
+}
+
+/** USER_BINDINGS payload (project extension, link sync): bindings the sender knows. */
+export interface UserBindingsPayload {
+  bindings: BindingEntry[];
+}
+
+/**
+ * A presence proof (project extension, protocol/presence_proof.ts): the
+ * user's signature that it connected to `server_id` (`"*"` when the client
+ * did not know the server's id yet) at `ts`. Sent in USER_HELLO, carried in
+ * the user's USER_ADVERTISE.
+ */
+export interface PresenceProof {
+  server_id: string;
+  /** Unix milliseconds when the client signed it (the hello's `auth_ts`). */
+  ts: number;
+  /** base64url PSS signature of the statement under the user's key. */
+  sig: string;
 }
 
 /** User metadata (SOCP.md §10.5); only `display_name` is shown, never used for routing. */
@@ -117,12 +153,21 @@ export interface UserMeta {
   extras?: Record<string, unknown>;
 }
 
-/** USER_ADVERTISE payload. The key is `pubkey`, else `meta.pubkey`. */
+/**
+ * USER_ADVERTISE payload. The key is `pubkey`, else `meta.pubkey`. Project
+ * servers add the user's binding (`home`, `key_version`, `registered_at`,
+ * see {@linkcode BindingEntry}) and, when the client gave one, its presence
+ * proof; dialect servers send none of them.
+ */
 export interface UserAdvertisePayload {
   user_id: string;
   server_id: string;
   pubkey?: string;
   meta?: UserMeta;
+  home?: string;
+  key_version?: number;
+  registered_at?: number;
+  presence?: PresenceProof;
 }
 
 /** USER_REMOVE payload. */
@@ -168,6 +213,8 @@ export interface UserHelloPayload {
   nonce?: string;
   /** Dialect A only: a plaintext password. Project clients never send it. */
   password?: string;
+  /** Project extension: the user's presence proof for this server. */
+  presence?: PresenceProof;
 }
 
 /** MSG_DIRECT payload. */
@@ -357,6 +404,7 @@ export interface PayloadMap {
   PUBLIC_CHANNEL_KEY: PublicChannelKeyPayload;
   PRESENCE: PresencePayload;
   USER_LOOKUP: UserLookupPayload;
+  USER_BINDINGS: UserBindingsPayload;
   MSG_PUBLIC_CHANNEL: MsgPublicChannelPayload;
   FILE_START: FileStartPayload;
   FILE_CHUNK: FileChunkPayload;
@@ -392,6 +440,7 @@ export const SERVER_SIGNED_TYPES: ReadonlySet<MessageType> = new Set<MessageType
   "PUBLIC_CHANNEL_ADD",
   "PUBLIC_CHANNEL_UPDATED",
   "PRESENCE",
+  "USER_BINDINGS",
   "ACK",
   "ERROR",
 ]);

@@ -7,15 +7,20 @@
  */
 
 import type { FrameOf } from "../protocol/types.ts";
+import { entryOfRow } from "./bindings.ts";
 import { type NodeContext, signed } from "./context.ts";
-import { type Effect, send, sendAll } from "./effects.ts";
+import { type Effect, send } from "./effects.ts";
 import type { Link } from "./link.ts";
-import { verbatimPresenceLinks } from "./presence.ts";
-import { LOCAL } from "./state.ts";
+import { removalEffects } from "./presence.ts";
+import { BINDINGS_CAP, LOCAL } from "./state.ts";
+
+/** Bindings per USER_BINDINGS frame (about 450 KB, under the 1 MiB dialect libraries accept). */
+const BINDINGS_PER_FRAME = 500;
 
 /**
  * Link sync: adverts of our local users, re-signed when too old for the
- * peer's clock window, then the current public-channel frames verbatim.
+ * peer's clock window, the current public-channel frames verbatim, then the
+ * user bindings we know.
  *
  * @example
  * ```ts
@@ -39,6 +44,34 @@ export async function linkSync(ctx: NodeContext, link: Link): Promise<Effect[]> 
   const { updated, keyShare } = state.channel;
   if (updated) effects.push(send(link, updated));
   if (keyShare) effects.push(send(link, keyShare));
+  effects.push(...await bindingsSync(ctx, link));
+  return effects;
+}
+
+/**
+ * Every user binding this server knows (online or not), in USER_BINDINGS
+ * frames, once per link and only to a peer that declared the capability.
+ *
+ * @example
+ * ```ts
+ * import { bindingsSync } from "./_link_sync.ts";
+ * // effects.push(...await bindingsSync(ctx, link));
+ * ```
+ */
+export async function bindingsSync(ctx: NodeContext, link: Link): Promise<Effect[]> {
+  const peerId = link.peerId;
+  if (link.bindingsSynced || !peerId || !ctx.state.peerCaps.get(peerId)?.has(BINDINGS_CAP)) {
+    return [];
+  }
+  link.bindingsSynced = true;
+  const effects: Effect[] = [];
+  for (let after = "";;) {
+    const rows = ctx.store.listBindings(after, BINDINGS_PER_FRAME);
+    if (rows.length === 0) break;
+    after = rows[rows.length - 1].user_id;
+    const bindings = rows.map(entryOfRow);
+    effects.push(send(link, await signed(ctx, "USER_BINDINGS", peerId, { bindings })));
+  }
   return effects;
 }
 
@@ -57,15 +90,10 @@ export async function forgetPeerUsers(ctx: NodeContext, peerId: string): Promise
   const { state, log } = ctx;
   const gone = [...state.userLocations].filter(([, at]) => at === peerId).map(([userId]) => userId);
   if (gone.length === 0) return [];
-  const effects: Effect[] = [{ kind: "presence", online: [], offline: gone }];
-  const clients = verbatimPresenceLinks(ctx);
   for (const userId of gone) {
     state.userLocations.delete(userId);
     state.directory.delete(userId);
-    if (clients.length === 0) continue;
-    const notice = await signed(ctx, "USER_REMOVE", "*", { user_id: userId, server_id: peerId });
-    effects.push(...sendAll(clients, notice));
   }
   log.info("removed users of a lost server", { server: peerId, users: gone.length });
-  return effects;
+  return await removalEffects(ctx, gone, peerId);
 }

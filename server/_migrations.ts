@@ -43,4 +43,21 @@ export const MIGRATIONS: readonly string[] = [
     value TEXT NOT NULL
   );
   `,
+  // 2: mesh-wide user bindings (docs/PROTOCOL.md decision 42). Local registrations are
+  // seeded as this server's own, established (first_seen 0) and confirmed.
+  `
+  CREATE TABLE IF NOT EXISTS known_users (
+    user_id TEXT PRIMARY KEY,
+    pubkey TEXT NOT NULL,
+    home TEXT NOT NULL,
+    key_version INTEGER NOT NULL,
+    registered_at INTEGER NOT NULL,
+    first_seen INTEGER NOT NULL,
+    confirmed INTEGER NOT NULL,
+    proof_ts INTEGER NOT NULL DEFAULT 0
+  );
+  INSERT OR IGNORE INTO known_users (user_id, pubkey, home, key_version, registered_at, first_seen, confirmed)
+    SELECT user_id, pubkey, (SELECT value FROM settings WHERE key = 'server_id'), 1, 0, 0, 1
+    FROM users WHERE EXISTS (SELECT 1 FROM settings WHERE key = 'server_id');
+  `,
 ];

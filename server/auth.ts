@@ -90,25 +90,29 @@ export interface HelloFacts {
   passwordGiven: boolean;
   /** The password matched the stored hash (false when none is stored). */
   passwordMatches: boolean;
-  /** The user id's registration: absent, same key, or another key. */
+  /** The user id's mesh-wide binding: absent, the hello's key, or another key. */
   registration: "none" | "same-key" | "other-key";
+  /** Whether this server is the id's home (holds its password hash and may change its key). */
+  home: "here" | "elsewhere";
   /** `allow_unsigned_hello` is set. */
   allowUnsignedHello: boolean;
 }
 
 /** The outcome of a hello. */
 export type HelloDecision =
-  | { accept: true; register: boolean; replaceKey: boolean }
+  | { accept: true; register: boolean; replaceKey: boolean; roaming: boolean }
   | { accept: false; code: ErrorCode; detail: string };
 
 /**
- * Decides a USER_HELLO per the table of SOCP.md §10.2.
+ * Decides a USER_HELLO per the table of SOCP.md §10.2, with the binding
+ * mesh-wide (docs/PROTOCOL.md decision 42): away from its home, a user id
+ * logs in only with its bound key and a signed-fresh hello.
  *
  * @example
  * ```ts
  * import { decideHello } from "./auth.ts";
  * const d = decideHello({ signed: true, sigValid: true, signedFresh: true, passwordGiven: false,
- *   passwordMatches: false, registration: "none", allowUnsignedHello: false });
+ *   passwordMatches: false, registration: "none", home: "here", allowUnsignedHello: false });
  * d.accept; // true (trust on first use)
  * ```
  */
@@ -120,37 +124,42 @@ export function decideHello(f: HelloFacts): HelloDecision {
       detail: "hello signature does not verify",
     };
   }
+  const accepted = { accept: true, register: false, replaceKey: false, roaming: false } as const;
   switch (f.registration) {
     case "none":
-      if (f.signedFresh || f.passwordGiven) {
-        return { accept: true, register: true, replaceKey: false };
-      }
+      if (f.signedFresh || f.passwordGiven) return { ...accepted, register: true };
       if (f.sigValid) {
         return { accept: false, code: ErrorCode.AUTH_FAILED, detail: "stale or replayed hello" };
       }
-      if (!f.signed && f.allowUnsignedHello) {
-        return { accept: true, register: true, replaceKey: false };
-      }
+      if (!f.signed && f.allowUnsignedHello) return { ...accepted, register: true };
       return {
         accept: false,
         code: ErrorCode.INVALID_SIG,
         detail: "hello must be signed (fresh auth_ts and nonce)",
       };
     case "same-key":
-      if (f.signedFresh || f.passwordMatches) {
-        return { accept: true, register: false, replaceKey: false };
+      if (f.home === "elsewhere") {
+        if (f.signedFresh) return { ...accepted, roaming: true };
+        return {
+          accept: false,
+          code: ErrorCode.AUTH_FAILED,
+          detail: "away from its home server a user logs in with a signed-fresh hello only",
+        };
       }
+      if (f.signedFresh || f.passwordMatches) return accepted;
       return {
         accept: false,
         code: ErrorCode.AUTH_FAILED,
         detail: "proof of possession failed (stale, replayed or unsigned hello)",
       };
     case "other-key":
-      if (f.passwordMatches) return { accept: true, register: false, replaceKey: true };
+      if (f.home === "here" && f.passwordMatches) return { ...accepted, replaceKey: true };
       return {
         accept: false,
         code: ErrorCode.BAD_KEY,
-        detail: "this user id is registered with another key",
+        detail: f.home === "here"
+          ? "this user id is registered with another key"
+          : "this user id is registered with another key on another server of the mesh",
       };
   }
 }

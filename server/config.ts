@@ -149,6 +149,11 @@ const FLAGS: Record<string, FlagSpec> = {
     arg: "N",
     help: "connections per IP before a first frame (default 8)",
   },
+  "password-backoff-ms": {
+    type: "string",
+    arg: "MS",
+    help: "first delay after 3 failed passwords per user or address; doubles (default 1000)",
+  },
   "max-local-users": {
     type: "string",
     arg: "N",
@@ -285,6 +290,7 @@ const LIMIT_FLAGS: Record<string, [keyof Limits, number]> = {
   "max-conns-per-ip": ["connectionsPerIp", 1],
   "max-pending-per-ip": ["pendingConnectionsPerIp", 1],
   "max-local-users": ["maxLocalUsers", 1],
+  "password-backoff-ms": ["passwordBackoffMs", 1],
 };
 
 function toInt(

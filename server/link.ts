@@ -56,6 +56,8 @@ export class Link {
   lastValidAt: number;
   /** Whether the peer ever sent a HEARTBEAT (SOCP.md §9.5 exemption). */
   sawHeartbeat = false;
+  /** Server links: our user bindings were sent on this link (USER_BINDINGS). */
+  bindingsSynced = false;
   /** The peer closed this link as a duplicate (CTRL_CLOSE "duplicate link"): it keeps another. */
   supersededByPeer = false;
   /** Dialled links: where we dialled. */

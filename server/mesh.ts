@@ -19,7 +19,7 @@ import { type DialWhen, type Effect, send } from "./effects.ts";
 import { forgetPeerUsers, linkSync } from "./_link_sync.ts";
 import type { Link, LinkKind } from "./link.ts";
 import { TokenBucket } from "./rate.ts";
-import { HEARTBEAT_CAP, type ServerAddress } from "./state.ts";
+import { BINDINGS_CAP, HEARTBEAT_CAP, type ServerAddress } from "./state.ts";
 
 /** What the mesh needs from its node. */
 export interface MeshHost {
@@ -108,7 +108,7 @@ export class Mesh {
       host: address.host,
       port: address.port,
       pubkey: self.keys.publicKey.b64,
-      caps: [HEARTBEAT_CAP],
+      caps: [HEARTBEAT_CAP, BINDINGS_CAP],
     };
   }
 
@@ -314,6 +314,10 @@ export class Mesh {
     // A first HEARTBEAT at once tells the peer this link is heartbeat-monitored.
     effects.push(send(link, await this.#heartbeat(peerId)));
     if (wasJoining) effects.push(send(link, await this.helloFrame("SERVER_ANNOUNCE", "*")));
+    // A peer that dialled us learns our capabilities (it bound before hearing from us).
+    else if (!link.dialledByUs) {
+      effects.push(send(link, await this.helloFrame("SERVER_ANNOUNCE", peerId)));
+    }
     effects.push(...await linkSync(this.#ctx, link));
     return effects;
   }

@@ -95,7 +95,12 @@ export class SocpNode implements MeshHost, HttpEndpoint {
     await Deno.mkdir(config.dataDir, { recursive: true, mode: 0o700 });
     const store = Store.open(`${config.dataDir}/socp.sqlite`);
     const self = await loadOrCreateIdentity(config.dataDir, store);
-    const state = new ServerState(self, undefined, config.limits.helloReplayMs);
+    const state = new ServerState(
+      self,
+      undefined,
+      config.limits.helloReplayMs,
+      config.limits.passwordBackoffMs,
+    );
     state.channel = loadChannel(store);
     for (const row of store.listServers()) {
       const key = parsePublicKey(row.pubkey);
@@ -234,7 +239,10 @@ export class SocpNode implements MeshHost, HttpEndpoint {
     return link;
   }
 
-  /** Applies handler effects: persistence first, in one transaction, then the rest in order. */
+  /**
+   * Applies handler effects: persistence first, in one transaction, then the
+   * rest in order, or none of the rest if the transaction failed.
+   */
   async apply(effects: Effect[]): Promise<void> {
     if (this.#stopped || effects.length === 0) return;
     const { store, log } = this.ctx;
@@ -243,7 +251,12 @@ export class SocpNode implements MeshHost, HttpEndpoint {
       try {
         store.transaction(() => writes.forEach((w) => w.write(store)));
       } catch (e) {
-        log.error("database write failed; changes rolled back", { error: String(e) });
+        // Nothing of what failed to be stored is acknowledged, forwarded or relayed.
+        this.ctx.metrics.inc("writes_failed", "effects");
+        log.error("database write failed; changes rolled back, frame not acted on", {
+          error: String(e),
+        });
+        return;
       }
     }
     for (const effect of effects) {

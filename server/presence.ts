@@ -13,6 +13,7 @@
 import { displayName } from "../protocol/display.ts";
 import { type ListEntry, PRESENCE_LITE_CAP } from "../protocol/types.ts";
 import { type NodeContext, signed } from "./context.ts";
+import { type Effect, sendAll } from "./effects.ts";
 import type { Link } from "./link.ts";
 import type { DirectoryEntry } from "./state.ts";
 
@@ -68,6 +69,33 @@ export function verbatimPresenceLinks(ctx: NodeContext, exceptUser?: string): Li
     if (link.peerId !== exceptUser) links.push(link);
   }
   return links;
+}
+
+/**
+ * Tells local clients that users hosted on `serverId` are gone: one presence
+ * change, and a USER_REMOVE issued by this server (naming `serverId`) for
+ * each client that takes presence verbatim. The caller forgets the users.
+ *
+ * @example
+ * ```ts
+ * import { removalEffects } from "./presence.ts";
+ * // effects.push(...await removalEffects(ctx, gone, lostPeerId));
+ * ```
+ */
+export async function removalEffects(
+  ctx: NodeContext,
+  userIds: string[],
+  serverId: string,
+): Promise<Effect[]> {
+  if (userIds.length === 0) return [];
+  const effects: Effect[] = [{ kind: "presence", online: [], offline: userIds }];
+  const clients = verbatimPresenceLinks(ctx);
+  if (clients.length === 0) return effects; // signatures nobody would read
+  for (const userId of userIds) {
+    const notice = await signed(ctx, "USER_REMOVE", "*", { user_id: userId, server_id: serverId });
+    effects.push(...sendAll(clients, notice));
+  }
+  return effects;
 }
 
 /**

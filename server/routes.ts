@@ -8,14 +8,15 @@ import type { NodeConfig } from "./config.ts";
 import type { RouteTable } from "./context.ts";
 import type { RouteTables } from "./dispatch.ts";
 import { CHANNEL_SERVER_ROUTES, CHANNEL_USER_ROUTES } from "./handlers/channel.ts";
+import { DIRECTORY_SERVER_ROUTES } from "./handlers/directory.ts";
 import { FILE_SERVER_ROUTES, FILE_USER_ROUTES } from "./handlers/files.ts";
 import { joinRoute, welcomeRoute } from "./handlers/join.ts";
 import { SERVER_LINK_ROUTES, serverHelloRoute } from "./handlers/server_links.ts";
+import { helloRoute } from "./handlers/hello.ts";
 import {
   clientHeartbeatRoute,
   commandRoute,
   directRoute,
-  helloRoute,
   listRoute,
   lookupRoute,
 } from "./handlers/users.ts";
@@ -46,7 +47,12 @@ export function routeTables(config: NodeConfig): RouteTables {
   return {
     pending,
     joining: { SERVER_WELCOME: welcomeRoute },
-    server: { ...SERVER_LINK_ROUTES, ...CHANNEL_SERVER_ROUTES, ...FILE_SERVER_ROUTES },
+    server: {
+      ...SERVER_LINK_ROUTES,
+      ...DIRECTORY_SERVER_ROUTES,
+      ...CHANNEL_SERVER_ROUTES,
+      ...FILE_SERVER_ROUTES,
+    },
     user: {
       MSG_DIRECT: directRoute,
       LIST_REQUEST: listRoute,

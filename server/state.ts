@@ -7,8 +7,10 @@
 
 import type { Identity } from "../protocol/builders.ts";
 import type { PublicKey } from "../protocol/keys.ts";
-import { PRESENCE_LITE_CAP, type UserMeta } from "../protocol/types.ts";
+import { type FrameOf, PRESENCE_LITE_CAP, type UserMeta } from "../protocol/types.ts";
 import type { Link } from "./link.ts";
+import { PendingMoves } from "./moves.ts";
+import { PasswordThrottle } from "./password_throttle.ts";
 import { SeenIds } from "./seen_ids.ts";
 
 /** `user_locations` value of a user hosted here. */
@@ -20,6 +22,19 @@ export const LOCAL = "local";
  * silence from the moment they open, not from its first heartbeat.
  */
 export const HEARTBEAT_CAP = "heartbeat";
+
+/**
+ * Capability a server declares in its hello payloads when it exchanges user
+ * bindings (USER_BINDINGS in link sync, `bindings` in SERVER_WELCOME).
+ */
+export const BINDINGS_CAP = "bindings";
+
+/** A USER_ADVERTISE held back while its user is live elsewhere (server/moves.ts). */
+export interface PendingAdvert {
+  frame: FrameOf<"USER_ADVERTISE">;
+  raw: string;
+  link: Link;
+}
 
 /** Where a server can be dialled. */
 export interface ServerAddress {
@@ -111,17 +126,29 @@ export class ServerState {
    * is subject to the silence timeout from the moment it opens.
    */
   readonly heartbeatPeers: Set<string> = new Set();
+  /** Capabilities servers declared in their hello payloads, by server id. */
+  readonly peerCaps: Map<string, ReadonlySet<string>> = new Map();
+  /** Adverts waiting for their user's current location to end. */
+  readonly pendingMoves: PendingMoves<PendingAdvert> = new PendingMoves();
   /** USER_HELLO replay cache: `user_id:nonce` of accepted hellos (twice the clock window). */
   readonly helloNonces: SeenIds;
+  /** Failed password checks by user id and by address (dialect logins). */
+  readonly passwords: PasswordThrottle;
   /** File transfers of local senders, by `from:file_id`. */
   readonly transfers: Map<string, Transfer> = new Map();
   /** The public channel. */
   channel: ChannelState = { version: 0, creator: null, members: new Set() };
 
-  constructor(self: Identity, seen: SeenIds = new SeenIds(), helloReplayMs = 240_000) {
+  constructor(
+    self: Identity,
+    seen: SeenIds = new SeenIds(),
+    helloReplayMs = 240_000,
+    passwordBackoffMs = 1000,
+  ) {
     this.self = self;
     this.seen = seen;
     this.helloNonces = new SeenIds(100_000, helloReplayMs);
+    this.passwords = new PasswordThrottle({ baseDelayMs: passwordBackoffMs });
   }
 
   /** `local_users`: user id → its link. Changed only through add/removeLocalUser. */

@@ -32,6 +32,25 @@ export interface UserRow {
   version: number;
 }
 
+/** A row of `known_users`: a user id's mesh-wide binding (docs/PROTOCOL.md decision 42). */
+export interface BindingRow {
+  user_id: string;
+  /** The bound key, b64url DER. */
+  pubkey: string;
+  /** Server id where the user registered: the only one that may change the key. */
+  home: string;
+  /** Bumped by the home on each key change; 0 for homes that do not number them (dialects). */
+  key_version: number;
+  /** When the home registered the id (its clock). */
+  registered_at: number;
+  /** When this server first stored the binding (its clock; 0 for migrated rows). */
+  first_seen: number;
+  /** 1 once the home itself has vouched for it; 0 while only other servers have. */
+  confirmed: number;
+  /** Time of the newest presence proof of this user that verified here; 0 if none ever did. */
+  proof_ts: number;
+}
+
 /** A row of `groups`. */
 export interface GroupRow {
   group_id: string;
@@ -203,6 +222,52 @@ export class Store {
        ON CONFLICT(user_id) DO UPDATE SET pubkey = excluded.pubkey, pake_password = excluded.pake_password,
        meta = excluded.meta, version = excluded.version`,
     ).run(row.user_id, row.pubkey, row.privkey_store, row.pake_password, row.meta, row.version);
+  }
+
+  /** Removes a local registration (a registration that lost a race for its id). */
+  deleteUser(userId: string): void {
+    this.#db.prepare("DELETE FROM users WHERE user_id = ?").run(userId);
+  }
+
+  // known users
+
+  /** The binding of a user id, if any. */
+  getBinding(userId: string): BindingRow | undefined {
+    return plain<BindingRow>(
+      this.#db.prepare("SELECT * FROM known_users WHERE user_id = ?").get(userId),
+    );
+  }
+
+  /** Inserts or replaces a binding. */
+  putBinding(row: BindingRow): void {
+    this.#db.prepare(
+      `INSERT INTO known_users (user_id, pubkey, home, key_version, registered_at, first_seen, confirmed, proof_ts)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT(user_id) DO UPDATE SET pubkey = excluded.pubkey, home = excluded.home,
+       key_version = excluded.key_version, registered_at = excluded.registered_at,
+       first_seen = excluded.first_seen, confirmed = excluded.confirmed, proof_ts = excluded.proof_ts`,
+    ).run(
+      row.user_id,
+      row.pubkey,
+      row.home,
+      row.key_version,
+      row.registered_at,
+      row.first_seen,
+      row.confirmed,
+      row.proof_ts,
+    );
+  }
+
+  /** Up to `limit` bindings with user ids after `after`, in id order (for paging link sync). */
+  listBindings(after: string, limit: number): BindingRow[] {
+    return this.#db.prepare(
+      "SELECT * FROM known_users WHERE user_id > ? ORDER BY user_id LIMIT ?",
+    ).all(after, limit).map((r) => plain<BindingRow>(r)!);
+  }
+
+  /** Re-homes local bindings after the introducer assigned this server a new id. */
+  renameHome(from: string, to: string): void {
+    this.#db.prepare("UPDATE known_users SET home = ? WHERE home = ?").run(to, from);
   }
 
   // groups

@@ -100,6 +100,15 @@ export async function sampleFrames(): Promise<{ [T in MessageType]: FrameOf<T> }
       offline: [BOB.id],
     }),
     USER_LOOKUP: await buildSigned(ALICE, "USER_LOOKUP", S1.id, { user_ids: [BOB.id] }),
+    USER_BINDINGS: await buildSigned(S1, "USER_BINDINGS", S2.id, {
+      bindings: [{
+        user_id: ALICE.id,
+        pubkey: ALICE.keys.publicKey.b64,
+        home: S1.id,
+        key_version: 1,
+        registered_at: 1700000000000,
+      }],
+    }),
     MSG_PUBLIC_CHANNEL: await buildMsgPublic(BOB, GROUP_KEY, 5, "hello all"),
     FILE_START: await buildSigned(BOB, "FILE_START", ALICE.id, {
       file_id: fileId,

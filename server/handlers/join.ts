@@ -8,11 +8,13 @@
 import { ErrorCode } from "../../protocol/errors.ts";
 import { newId } from "../../protocol/ids.ts";
 import { parsePublicKey } from "../../protocol/keys.ts";
-import type { ClientEntry, ServerEntry } from "../../protocol/types.ts";
+import type { BindingEntry, ClientEntry, ServerEntry } from "../../protocol/types.ts";
 import { type NodeContext, rejection, type Route, signed, validatedKey } from "../context.ts";
 import { type Effect, error, persist, send } from "../effects.ts";
 import { saveServerId } from "../identity.ts";
-import { HEARTBEAT_CAP, LOCAL } from "../state.ts";
+import { claimOfEntry, entryOfRow } from "../bindings.ts";
+import { displacedEffects, settleClaim } from "../identity_claims.ts";
+import { BINDINGS_CAP, HEARTBEAT_CAP, LOCAL } from "../state.ts";
 
 /** The SERVER_WELCOME lists: live servers and online users, capped to stay under 1 MiB. */
 function welcomeLists(
@@ -52,6 +54,17 @@ function welcomeLists(
   return { servers, clients };
 }
 
+/** Known user bindings for a newcomer's welcome, within `budget` bytes (link sync sends them all). */
+function welcomeBindings(ctx: NodeContext, budget: number): BindingEntry[] {
+  const out: BindingEntry[] = [];
+  for (const row of ctx.store.listBindings("", ctx.config.limits.maxListEntries)) {
+    budget -= 900;
+    if (budget < 0) break;
+    out.push(entryOfRow(row));
+  }
+  return out;
+}
+
 /** SERVER_HELLO_JOIN, first frame at an introducer. */
 export const joinRoute: Route<"SERVER_HELLO_JOIN"> = {
   signers: (_ctx, frame) =>
@@ -72,12 +85,17 @@ export const joinRoute: Route<"SERVER_HELLO_JOIN"> = {
     state.pins.set(assigned, key);
     state.serverAddrs.set(assigned, { host, port });
     if (frame.payload.caps?.includes(HEARTBEAT_CAP)) state.heartbeatPeers.add(assigned);
+    state.peerCaps.set(assigned, new Set(frame.payload.caps ?? []));
     const now = ctx.now();
+    const lists = welcomeLists(ctx, assigned);
     const welcome = await signed(ctx, "SERVER_WELCOME", assigned, {
       assigned_id: assigned,
-      ...welcomeLists(ctx, assigned),
+      ...lists,
       server_pub: state.self.keys.publicKey.b64,
-      caps: [HEARTBEAT_CAP],
+      caps: [HEARTBEAT_CAP, BINDINGS_CAP],
+      ...(frame.payload.caps?.includes(BINDINGS_CAP)
+        ? { bindings: welcomeBindings(ctx, ctx.config.limits.sendFrameBytes / 2) }
+        : {}),
     });
     ctx.log.info("welcomed a server", { server: assigned, requested: frame.from, host, port });
     return [
@@ -101,7 +119,7 @@ export const welcomeRoute: Route<"SERVER_WELCOME"> = {
       close: true,
     });
   },
-  handle(ctx, frame, link) {
+  async handle(ctx, frame, link) {
     const { state } = ctx;
     const introducerKey = link.introducerKey ?? validatedKey(frame.payload.server_pub!);
     const stored = state.pins.get(frame.from);
@@ -119,11 +137,16 @@ export const welcomeRoute: Route<"SERVER_WELCOME"> = {
         previous: state.self.id,
         assigned,
       });
+      const previous = state.self.id;
       state.self = { ...state.self, id: assigned };
-      effects.push(persist((store) => saveServerId(store, assigned)));
+      effects.push(persist((store) => {
+        saveServerId(store, assigned);
+        store.renameHome(previous, assigned);
+      }));
     }
     state.pins.set(frame.from, introducerKey);
     if (frame.payload.caps?.includes(HEARTBEAT_CAP)) state.heartbeatPeers.add(frame.from);
+    state.peerCaps.set(frame.from, new Set(frame.payload.caps ?? []));
     if (link.target) state.serverAddrs.set(frame.from, link.target);
     effects.push(
       persist((store) =>
@@ -158,14 +181,26 @@ export const welcomeRoute: Route<"SERVER_WELCOME"> = {
       effects.push(persist((store) => store.pinServer({ ...row, source: "welcome" }, now)));
       effects.push({ kind: "dial", serverId: entry.server_id, when: "now" });
     }
-    // Routing hints only: each server's link sync brings the adverts themselves.
-    for (const client of frame.payload.clients ?? []) {
-      if (client.server_id !== state.self.id) {
-        state.userLocations.set(client.user_id, client.server_id);
+    // Routing hints only, never over a known location: each server's link sync
+    // brings the adverts themselves, which the location rules then judge.
+    const hint = (userId: string, serverId: string) => {
+      if (serverId !== state.self.id && !state.userLocations.has(userId)) {
+        state.userLocations.set(userId, serverId);
       }
-    }
+    };
+    for (const client of frame.payload.clients ?? []) hint(client.user_id, client.server_id);
     for (const [userId, serverId] of Object.entries(frame.payload.snapshot?.user_locations ?? {})) {
-      if (serverId !== state.self.id) state.userLocations.set(userId, serverId);
+      hint(userId, serverId);
+    }
+    // Known users first, so a hello that comes before link sync finds them bound.
+    for (const entry of frame.payload.bindings ?? []) {
+      const key = validatedKey(entry.pubkey);
+      const settled = settleClaim(ctx, claimOfEntry(entry, frame.from, key.b64));
+      if (settled.accepted && (settled.verdict === "rekey" || settled.verdict === "won")) {
+        effects.push(
+          ...await displacedEffects(ctx, entry.user_id, key.b64, "bound to another key"),
+        );
+      }
     }
     return effects;
   },

@@ -1,13 +1,13 @@
 /**
  * Handlers of server ↔ server frames (SOCP.md §6.1, §9): link opening,
- * announcements, presence gossip, DM delivery between servers, heartbeats.
+ * announcements, DM delivery between servers, heartbeats. Presence gossip
+ * is in `directory.ts`.
  *
  * @module
  */
 
 import { buildUserDeliver } from "../../protocol/builders.ts";
 import { ErrorCode } from "../../protocol/errors.ts";
-import { parsePublicKey } from "../../protocol/keys.ts";
 import type {
   FrameOf,
   ServerAddressPayload,
@@ -25,9 +25,9 @@ import {
 import { type Effect, error, persist, send, sendAll } from "../effects.ts";
 import type { Link } from "../link.ts";
 import { DUPLICATE_LINK } from "../link_policy.ts";
-import { presenceEntry, verbatimPresenceLinks } from "../presence.ts";
+import { bindingsSync } from "../_link_sync.ts";
 import { notFoundDetail, routeToUser } from "../routing.ts";
-import { HEARTBEAT_CAP, LOCAL } from "../state.ts";
+import { HEARTBEAT_CAP } from "../state.ts";
 
 type HelloFrame = FrameOf<"SERVER_HELLO_LINK"> | FrameOf<"SERVER_ANNOUNCE">;
 
@@ -41,6 +41,7 @@ function learnServer(
   const key = validatedKey(payload.pubkey);
   if (!ctx.state.pins.has(serverId)) ctx.state.pins.set(serverId, key);
   if (payload.caps?.includes(HEARTBEAT_CAP)) ctx.state.heartbeatPeers.add(serverId);
+  ctx.state.peerCaps.set(serverId, new Set(payload.caps ?? []));
   ctx.state.serverAddrs.set(serverId, { host: payload.host, port: payload.port });
   const now = ctx.now();
   return persist((store) =>
@@ -108,7 +109,7 @@ const announceRoute: Route<"SERVER_ANNOUNCE"> = {
     }
     return [validatedKey(frame.payload.pubkey)]; // pin on first use
   },
-  handle(ctx, frame, link, raw) {
+  async handle(ctx, frame, link, raw) {
     const { state } = ctx;
     if (frame.from === state.self.id) return [];
     const pin = state.pins.get(frame.from);
@@ -116,6 +117,8 @@ const announceRoute: Route<"SERVER_ANNOUNCE"> = {
       return [error(link, ErrorCode.BAD_KEY, "announced key conflicts with the pinned key")];
     }
     const effects: Effect[] = [learnServer(ctx, frame.from, frame.payload, "announce")];
+    // The peer we dialled answers with its own ANNOUNCE: now we know its capabilities.
+    if (link.peerId === frame.from) effects.push(...await bindingsSync(ctx, link));
     if (frame.to === "*") {
       effects.push(...sendAll(state.serverLinksExcept(link, state.links.get(frame.from)), raw));
     }
@@ -127,17 +130,6 @@ const announceRoute: Route<"SERVER_ANNOUNCE"> = {
     return effects;
   },
 };
-
-/** USER_ADVERTISE and USER_REMOVE must come from the server they name. */
-function presenceSigner(
-  ctx: NodeContext,
-  frame: FrameOf<"USER_ADVERTISE"> | FrameOf<"USER_REMOVE">,
-): Signers {
-  if (frame.payload.server_id !== frame.from) {
-    return rejection(ErrorCode.BAD_REQUEST, "payload.server_id must equal from");
-  }
-  return pinnedSigner(ctx, frame.from);
-}
 
 /**
  * Forward to other servers (never back, never to the origin) and relay to
@@ -162,46 +154,6 @@ export function gossip(
     ...sendAll(localLinks, raw),
   ];
 }
-
-const advertiseRoute: Route<"USER_ADVERTISE"> = {
-  signers: presenceSigner,
-  handle(ctx, frame, link, raw) {
-    const { state } = ctx;
-    const { user_id: userId, server_id: serverId, meta = {} } = frame.payload;
-    if (serverId === state.self.id || state.locationOf(userId) === LOCAL) {
-      ctx.log.warn("ignored advert of a user hosted here", { user: userId, from: frame.from });
-      return [];
-    }
-    state.userLocations.set(userId, serverId);
-    const pubkey = validatedKey(frame.payload.pubkey ?? meta.pubkey!);
-    const encText = meta.enc_pubkey && meta.enc_pubkey !== pubkey.b64
-      ? parsePublicKey(meta.enc_pubkey)
-      : undefined;
-    const encKey = encText?.ok ? encText.key : pubkey;
-    const entry = { userId, serverId, pubkey, encKey, meta, advert: raw };
-    state.directory.set(userId, entry);
-    return [
-      ...gossip(ctx, frame, link, raw, verbatimPresenceLinks(ctx)),
-      { kind: "presence", online: [presenceEntry(entry)], offline: [] },
-    ];
-  },
-};
-
-const removeRoute: Route<"USER_REMOVE"> = {
-  signers: presenceSigner,
-  handle(ctx, frame, link, raw) {
-    const { state } = ctx;
-    const { user_id: userId, server_id: serverId } = frame.payload;
-    const effects = gossip(ctx, frame, link, raw, verbatimPresenceLinks(ctx));
-    // Only a mapping that still points at that server: the user may have moved.
-    if (state.locationOf(userId) === serverId) {
-      state.userLocations.delete(userId);
-      state.directory.delete(userId);
-      effects.push({ kind: "presence", online: [], offline: [userId] });
-    }
-    return effects;
-  },
-};
 
 const serverDeliverRoute: Route<"SERVER_DELIVER"> = {
   concurrent: true,
@@ -289,8 +241,6 @@ const ackRoute: Route<"ACK"> = { signers: () => "link", handle: () => [], noDedu
 export const SERVER_LINK_ROUTES = {
   SERVER_HELLO_LINK: laterHelloRoute,
   SERVER_ANNOUNCE: announceRoute,
-  USER_ADVERTISE: advertiseRoute,
-  USER_REMOVE: removeRoute,
   SERVER_DELIVER: serverDeliverRoute,
   HEARTBEAT: heartbeatRoute,
   CTRL_CLOSE: ctrlCloseRoute,

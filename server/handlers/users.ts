@@ -1,19 +1,16 @@
 /**
- * Handlers of user ↔ server frames (SOCP.md §6.2, §10.2): the authenticated
- * hello, direct messages, `/list` in both forms, and leaving.
+ * Handlers of user ↔ server frames (SOCP.md §6.2): direct messages, `/list`
+ * in both forms, lookups, and leaving. The hello is in `hello.ts`.
  *
  * @module
  */
 
 import { buildServerDeliver, buildUserDeliver } from "../../protocol/builders.ts";
-import { canonicalJson, compareCodePoints } from "../../protocol/canonical.ts";
+import { compareCodePoints } from "../../protocol/canonical.ts";
 import { msgRef } from "../../protocol/dedup.ts";
 import { displayName } from "../../protocol/display.ts";
 import { ErrorCode } from "../../protocol/errors.ts";
-import type { PublicKey } from "../../protocol/keys.ts";
-import { verifyFrame } from "../../protocol/transport_sig.ts";
-import { type ListEntry, PRESENCE_LITE_CAP, type UserMeta } from "../../protocol/types.ts";
-import { decideHello, hashPassword, verifyPassword } from "../auth.ts";
+import type { ListEntry } from "../../protocol/types.ts";
 import {
   type NodeContext,
   rejection,
@@ -22,12 +19,11 @@ import {
   type Signers,
   validatedKey,
 } from "../context.ts";
-import { type Effect, error, persist, send, sendAll } from "../effects.ts";
+import { type Effect, error, send, sendAll } from "../effects.ts";
 import type { Link } from "../link.ts";
-import { presenceEntry, verbatimPresenceLinks } from "../presence.ts";
-import { TokenBucket } from "../rate.ts";
+import { verbatimPresenceLinks } from "../presence.ts";
 import { notFoundDetail, routeToUser } from "../routing.ts";
-import { type DirectoryEntry, LOCAL } from "../state.ts";
+import { LOCAL } from "../state.ts";
 
 /**
  * Signers of a frame a local user sends on its own link: `from` must be the
@@ -91,144 +87,6 @@ export function memberServerLinks(ctx: NodeContext): Link[] {
   }
   return [...hosting].flatMap((id) => state.links.get(id) ?? []);
 }
-
-const OPTIONAL_META = ["extras", "avatar_url", "pronouns", "age"] as const;
-
-/**
- * The `meta` of a user's advert: the hello's displayable fields plus the
- * key(s), trimmed of optional fields until it fits the 4 KiB receivers allow.
- */
-function advertMeta(meta: UserMeta | undefined, pubkey: PublicKey, encKey: PublicKey): UserMeta {
-  const out: UserMeta = {};
-  for (const field of ["display_name", "caps", ...OPTIONAL_META] as const) {
-    if (meta?.[field] !== undefined) (out as Record<string, unknown>)[field] = meta[field];
-  }
-  out.pubkey = pubkey.b64;
-  if (!encKey.equals(pubkey)) out.enc_pubkey = encKey.b64;
-  for (const field of OPTIONAL_META) {
-    if (new TextEncoder().encode(canonicalJson(out)).length <= 4096) break;
-    delete out[field];
-  }
-  return out;
-}
-
-/** USER_HELLO, the first frame of a user link. Authentication is this handler's (§10.2). */
-export const helloRoute: Route<"USER_HELLO"> = {
-  signers: () => "link",
-  ownClock: true,
-  async handle(ctx, frame, link) {
-    const { state, store, config } = ctx;
-    const { limits } = config;
-    const p = frame.payload;
-    const userId = frame.from;
-    link.client = p.client;
-    const refuse = (code: ErrorCode, detail: string) => [error(link, code, detail, true)];
-    if (state.localUsers.has(userId)) {
-      return refuse(ErrorCode.NAME_IN_USE, "this user is already connected here");
-    }
-    const location = state.userLocations.get(userId);
-    if (location !== undefined && location !== LOCAL) {
-      return refuse(ErrorCode.NAME_IN_USE, "this user is connected to another server");
-    }
-    if (state.localUsers.size >= limits.maxLocalUsers) {
-      return refuse(ErrorCode.RATE_LIMITED, "server is full");
-    }
-
-    const now = ctx.now();
-    const pubkey = validatedKey(p.pubkey);
-    const encKey = p.enc_pubkey && p.enc_pubkey !== p.pubkey ? validatedKey(p.enc_pubkey) : pubkey;
-    // The signature and msg_ref cover the payload as received, password included.
-    const sigValid = frame.sig !== undefined && await verifyFrame(pubkey, frame);
-    const reference = await msgRef(p);
-    const password = p.password;
-    delete p.password; // checked below, then gone: never stored, logged or echoed
-    const nonceKey = `${userId}:${p.nonce}`;
-    const signedFresh = sigValid && p.auth_ts === frame.ts &&
-      Math.abs(now - frame.ts) <= limits.clockWindowMs &&
-      typeof p.nonce === "string" && !state.helloNonces.has(nonceKey, now);
-    const row = store.getUser(userId);
-    const registration = !row ? "none" : row.pubkey === pubkey.b64 ? "same-key" : "other-key";
-    const passwordMatches = password !== undefined && !!row?.pake_password &&
-      await verifyPassword(password, row.pake_password);
-    const decision = decideHello({
-      signed: frame.sig !== undefined,
-      sigValid,
-      signedFresh,
-      passwordGiven: password !== undefined,
-      passwordMatches,
-      registration,
-      allowUnsignedHello: config.allowUnsignedHello,
-    });
-    if (!decision.accept) {
-      ctx.log.info("refused a hello", { user: userId, code: decision.code });
-      return refuse(decision.code, decision.detail);
-    }
-    if (signedFresh) state.helloNonces.add(nonceKey, now);
-    // The hello may have waited on crypto: re-check the session rule before binding.
-    if (state.localUsers.has(userId)) {
-      return refuse(ErrorCode.NAME_IN_USE, "this user is already connected here");
-    }
-
-    const passwordHash = decision.register && password !== undefined
-      ? await hashPassword(password)
-      : row?.pake_password ?? "";
-    const metaText = JSON.stringify(p.meta ?? {});
-    const changed = decision.replaceKey ||
-      (row !== undefined && (row.meta !== metaText || row.pake_password !== passwordHash));
-    const userRow = {
-      user_id: userId,
-      pubkey: pubkey.b64,
-      privkey_store: "",
-      pake_password: passwordHash,
-      meta: metaText,
-      version: row ? row.version + (changed ? 1 : 0) : 1,
-    };
-
-    link.kind = "user";
-    link.peerId = userId;
-    link.caps = new Set(p.meta?.caps ?? []);
-    link.rate = new TokenBucket(limits.userRatePerSec, limits.userBurst, now);
-    state.addLocalUser(userId, link);
-    state.userLocations.set(userId, LOCAL);
-    const meta = advertMeta(p.meta, pubkey, encKey);
-    // Both signatures at once: one per core, half the hello's latency.
-    const [advertFrame, ack] = await Promise.all([
-      signed(ctx, "USER_ADVERTISE", "*", {
-        user_id: userId,
-        server_id: state.self.id,
-        pubkey: pubkey.b64,
-        meta,
-      }),
-      signed(ctx, "ACK", userId, {
-        msg_ref: reference,
-        server_pub: state.self.keys.publicKey.b64,
-      }),
-    ]);
-    const advert = JSON.stringify(advertFrame);
-    const entry: DirectoryEntry = { userId, serverId: state.self.id, pubkey, encKey, meta, advert };
-    state.directory.set(userId, entry);
-    ctx.log.info("user joined", {
-      user: userId,
-      registered: decision.register,
-      key_replaced: decision.replaceKey,
-    });
-    // Presence-lite clients get a snapshot instead of every other user's advert.
-    const catchUp: Effect[] = link.caps.has(PRESENCE_LITE_CAP)
-      ? [{ kind: "welcome", link }]
-      : [...state.directory.values()].filter((e) => e.userId !== userId).map((e) =>
-        send(link, e.advert)
-      );
-    return [
-      persist((s) => s.putUser(userRow)),
-      send(link, ack),
-      ...sendAll(state.serverLinks(), advert),
-      ...sendAll(verbatimPresenceLinks(ctx, userId), advert),
-      { kind: "presence", online: [presenceEntry(entry)], offline: [] },
-      ...catchUp,
-      { kind: "rotate", reason: "join", users: [userId] },
-    ];
-  },
-};
 
 /** MSG_DIRECT (alias MSG_PRIVATE): routed to USER_DELIVER or SERVER_DELIVER, never opened. */
 export const directRoute: Route<"MSG_DIRECT"> = {
@@ -338,8 +196,9 @@ export async function userLeft(ctx: NodeContext, link: Link): Promise<Effect[]> 
   const userId = link.peerId;
   if (link.kind !== "user" || !userId || state.localUsers.get(userId) !== link) return [];
   state.removeLocalUser(userId);
-  state.userLocations.delete(userId);
-  state.directory.delete(userId);
+  // The id may already be elsewhere (a session closed because its binding moved): keep that.
+  if (state.userLocations.get(userId) === LOCAL) state.userLocations.delete(userId);
+  if (state.directory.get(userId)?.serverId === state.self.id) state.directory.delete(userId);
   for (const [key, transfer] of state.transfers) {
     if (transfer.from === userId) state.transfers.delete(key);
   }

@@ -8,11 +8,13 @@ const base: HelloFacts = {
   passwordGiven: false,
   passwordMatches: false,
   registration: "none",
+  home: "here",
   allowUnsignedHello: false,
 };
 const outcome = (facts: Partial<HelloFacts>) => {
   const d = decideHello({ ...base, ...facts });
-  return d.accept ? (d.register ? "register" : d.replaceKey ? "replace-key" : "accept") : d.code;
+  if (!d.accept) return d.code;
+  return d.register ? "register" : d.replaceKey ? "replace-key" : d.roaming ? "roaming" : "accept";
 };
 
 Deno.test("decideHello follows the table of SOCP.md §10.2", () => {
@@ -57,6 +59,18 @@ Deno.test("decideHello follows the table of SOCP.md §10.2", () => {
   assert.equal(
     outcome({ registration: "other-key", passwordGiven: true, passwordMatches: true }),
     "replace-key",
+  );
+  // Away from the id's home: the bound key with a fresh signature only; never a key change.
+  const away = { registration: "same-key", home: "elsewhere" } as const;
+  assert.equal(outcome(away), "roaming");
+  assert.equal(outcome({ ...away, signedFresh: false }), "AUTH_FAILED");
+  assert.equal(
+    outcome({ ...away, signed: false, sigValid: false, signedFresh: false, passwordGiven: true }),
+    "AUTH_FAILED",
+  );
+  assert.equal(
+    outcome({ registration: "other-key", home: "elsewhere", passwordMatches: true }),
+    "BAD_KEY",
   );
   // A present signature that does not verify always fails, password or not.
   assert.equal(
