@@ -56,6 +56,8 @@ export interface NodeConfig {
   hostsUsers: boolean;
   /** Limits, including the heartbeat interval and link timeout. */
   limits: Limits;
+  /** Cap on the database's size in bytes; writes beyond it fail like on a full disk. */
+  maxDbBytes?: number;
 }
 
 /** Result of {@linkcode parseConfig}. */
@@ -158,6 +160,11 @@ const FLAGS: Record<string, FlagSpec> = {
     type: "string",
     arg: "N",
     help: "users this server hosts at once (default 10000)",
+  },
+  "max-db-bytes": {
+    type: "string",
+    arg: "N",
+    help: "cap the database at N bytes; writes past it are refused cleanly (default: no cap)",
   },
   "accept-unsigned-user-frames": {
     type: "boolean",
@@ -377,6 +384,8 @@ export function parseConfig(role: Role, args: string[], env: Record<string, stri
         "wss needs --tls-cert and --tls-key (or pass --insecure-plain for plain ws:// in tests)",
     };
   }
+  const maxDbBytes = toInt("max-db-bytes", str("max-db-bytes"), 0, 0);
+  if (typeof maxDbBytes === "string") return { ok: false, error: maxDbBytes };
   const host = str("host") ?? "127.0.0.1";
   return {
     ok: true,
@@ -401,6 +410,7 @@ export function parseConfig(role: Role, args: string[], env: Record<string, stri
       acceptJoins: role === "introducer" || bool("accept-joins"),
       hostsUsers: role === "server",
       limits,
+      ...(maxDbBytes > 0 ? { maxDbBytes } : {}),
     },
   };
 }

@@ -15,6 +15,7 @@ import type { BootstrapEntry, NodeConfig } from "./config.ts";
 import type { NodeContext } from "./context.ts";
 import { mayRunConcurrently, receive, type RouteTables, typeInText } from "./dispatch.ts";
 import { type Effect, error } from "./effects.ts";
+import { DataDirLock } from "./data_lock.ts";
 import { loadOrCreateIdentity } from "./identity.ts";
 import { Link } from "./link.ts";
 import { createLogger, type Logger } from "./log.ts";
@@ -68,14 +69,16 @@ export class SocpNode implements MeshHost, HttpEndpoint {
   #sweep?: ReturnType<typeof setInterval>;
   readonly #tables: RouteTables;
   readonly #client?: Deno.HttpClient;
+  readonly #lock: DataDirLock;
   readonly #firstFrameTimers = new Map<Link, ReturnType<typeof setTimeout>>();
   readonly #startedAt: number;
   #http?: Deno.HttpServer<Deno.NetAddr>;
   #stopped = false;
 
-  private constructor(ctx: NodeContext, client?: Deno.HttpClient) {
+  private constructor(ctx: NodeContext, client: Deno.HttpClient | undefined, lock: DataDirLock) {
     this.ctx = ctx;
     this.#client = client;
+    this.#lock = lock;
     this.#tables = routeTables(ctx.config);
     this.mesh = new Mesh(this);
     this.channel = new PublicChannel(this);
@@ -93,7 +96,8 @@ export class SocpNode implements MeshHost, HttpEndpoint {
         fields: { role: config.role },
       });
     await Deno.mkdir(config.dataDir, { recursive: true, mode: 0o700 });
-    const store = Store.open(`${config.dataDir}/socp.sqlite`);
+    const lock = await DataDirLock.acquire(config.dataDir, config.role);
+    const store = Store.open(`${config.dataDir}/socp.sqlite`, Date.now(), config.maxDbBytes);
     const self = await loadOrCreateIdentity(config.dataDir, store);
     const state = new ServerState(
       self,
@@ -120,7 +124,7 @@ export class SocpNode implements MeshHost, HttpEndpoint {
       metrics: new Metrics(),
       now: options.now ?? Date.now,
     };
-    const node = new SocpNode(ctx, client);
+    const node = new SocpNode(ctx, client, lock);
     node.#listen(options.tls);
     log.info("listening", {
       id: self.id,
@@ -405,6 +409,7 @@ export class SocpNode implements MeshHost, HttpEndpoint {
     await this.#http?.shutdown();
     this.#client?.close();
     this.ctx.store.close();
+    this.#lock.release();
     log.info("stopped");
   }
 }

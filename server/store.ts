@@ -96,13 +96,21 @@ export class Store {
     this.#db = db;
   }
 
-  /** Opens the database, enables WAL, runs pending migrations, ensures the `public` row. */
-  static open(path: string, now: number = Date.now()): Store {
+  /**
+   * Opens the database, enables WAL, runs pending migrations, ensures the
+   * `public` row. `maxBytes` caps the database's size: a write beyond it
+   * fails (as on a full disk) and is rolled back.
+   */
+  static open(path: string, now: number = Date.now(), maxBytes?: number): Store {
     const db = new DatabaseSync(path);
     db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;");
     db.exec("PRAGMA busy_timeout = 5000;");
     const store = new Store(db);
     store.#migrate();
+    if (maxBytes !== undefined) {
+      const { page_size } = db.prepare("PRAGMA page_size").get() as { page_size: number };
+      db.exec(`PRAGMA max_page_count = ${Math.max(1, Math.floor(maxBytes / Number(page_size)))}`);
+    }
     // Created once; INSERT OR IGNORE never resets an existing row.
     db.prepare(
       "INSERT OR IGNORE INTO groups (group_id, creator_id, created_at, meta, version, key_creator) VALUES ('public', 'system', ?, '{}', 0, NULL)",
@@ -142,7 +150,11 @@ export class Store {
       this.#db.exec("COMMIT");
       return result;
     } catch (e) {
-      this.#db.exec("ROLLBACK");
+      try {
+        this.#db.exec("ROLLBACK");
+      } catch {
+        // SQLite already rolled back (a full database does that): keep the original error.
+      }
       throw e;
     }
   }

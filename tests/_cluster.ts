@@ -88,20 +88,25 @@ export class NodeProcess {
     });
   }
 
+  /** The `deno` arguments that run this node, with the narrow permissions the roles ship with. */
+  denoArgs(): string[] {
+    const c = this.#cluster;
+    return [
+      "run",
+      "--allow-net",
+      `--allow-read=${this.dataDir},${c.certs.caCert.replace(/\/[^/]+$/, "")},${c.bootstrapDir}`,
+      `--allow-write=${this.dataDir}`,
+      "--allow-env=SOCP_*",
+      ...this.runtimeFlags,
+      ENTRY[this.role],
+      ...this.args,
+    ];
+  }
+
   /** Starts (or restarts) the process and waits until it listens. */
   async start(): Promise<void> {
-    const c = this.#cluster;
     const command = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "--allow-net",
-        `--allow-read=${this.dataDir},${c.certs.caCert.replace(/\/[^/]+$/, "")},${c.bootstrapDir}`,
-        `--allow-write=${this.dataDir}`,
-        "--allow-env=SOCP_*",
-        ...this.runtimeFlags,
-        ENTRY[this.role],
-        ...this.args,
-      ],
+      args: this.denoArgs(),
       stdin: "null",
       stdout: "piped",
       stderr: "piped",
