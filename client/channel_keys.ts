@@ -11,6 +11,7 @@
 import { aesGcmDecrypt } from "../protocol/aes.ts";
 import { compareCodePoints } from "../protocol/canonical.ts";
 import { openChannelKey } from "../protocol/channel_key.ts";
+import { plausibleVersion } from "../protocol/channel_version.ts";
 import { verifyKeyShareContentSig } from "../protocol/content_sig.ts";
 import { parsePublicKey, type PrivateKey, type PublicKey } from "../protocol/keys.ts";
 import { decryptWith } from "../protocol/rsa.ts";
@@ -49,6 +50,8 @@ export class ChannelKeys {
   readonly #userId: string;
   readonly #privateKey: PrivateKey;
   #keys: ChannelKey[] = [];
+  /** When the newest key was stored: how far a next version may plausibly jump. */
+  #newestAt = 0;
 
   constructor(userId: string, privateKey: PrivateKey) {
     this.#userId = userId;
@@ -65,10 +68,20 @@ export class ChannelKeys {
     return this.#keys;
   }
 
-  #store(entry: ChannelKey): void {
-    if (this.#keys.some((k) => k.version === entry.version && k.creator === entry.creator)) return;
+  #store(entry: ChannelKey): boolean {
+    if (this.#keys.some((k) => k.version === entry.version && k.creator === entry.creator)) {
+      return true;
+    }
+    const newest = this.#keys[0];
+    const now = Date.now();
+    // A version far beyond ours would win forever (docs/PROTOCOL.md decision 44).
+    if (newest && !plausibleVersion(entry.version, newest.version, now - this.#newestAt)) {
+      return false;
+    }
     this.#keys = [...this.#keys, entry].sort((a, b) => (newer(a, b) ? -1 : newer(b, a) ? 1 : 0))
       .slice(0, KEEP);
+    if (this.#keys[0] === entry) this.#newestAt = now;
+    return true;
   }
 
   /** Takes our key from a PUBLIC_CHANNEL_UPDATED. Returns whether one was stored. */
@@ -76,8 +89,7 @@ export class ChannelKeys {
     const mine = frame.payload.wraps.find((w) => w.member_id === this.#userId);
     const key = mine && await decryptWith(this.#privateKey, mine.wrapped_key);
     if (!key || key.length !== 32) return false;
-    this.#store({ version: frame.payload.version, creator: frame.from, key });
-    return true;
+    return this.#store({ version: frame.payload.version, creator: frame.from, key });
   }
 
   /**
@@ -93,8 +105,7 @@ export class ChannelKeys {
     const wrap = await openChannelKey(frame, serverKey);
     const key = wrap && await decryptWith(this.#privateKey, wrap.wrapped_key);
     if (!key || key.length !== 32) return false;
-    this.#store({ version: frame.payload.version, creator: frame.payload.creator, key });
-    return true;
+    return this.#store({ version: frame.payload.version, creator: frame.payload.creator, key });
   }
 
   /**
@@ -121,8 +132,7 @@ export class ChannelKeys {
       k.creator === frame.from && k.key.every((b, i) => b === key[i])
     );
     const version = p.version ?? sameKey?.version ?? (this.#keys[0]?.version ?? 0) + 1;
-    this.#store({ version, creator: frame.from, key });
-    return true;
+    return this.#store({ version, creator: frame.from, key });
   }
 
   /**

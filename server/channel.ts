@@ -14,12 +14,14 @@ import { generateAesKey } from "../protocol/aes.ts";
 import { buildKeyShare } from "../protocol/builders.ts";
 import { buildChannelKeyFrames, CHANNEL_KEY_CAP } from "../protocol/channel_key.ts";
 import { compareCodePoints } from "../protocol/canonical.ts";
+import { MAX_CHANNEL_VERSION } from "../protocol/channel_version.ts";
 import { encryptFor } from "../protocol/rsa.ts";
 import type { ChannelWrap } from "../protocol/types.ts";
 import { type NodeContext, signed } from "./context.ts";
 import { type Effect, persist, send, sendAll } from "./effects.ts";
 import type { Link } from "./link.ts";
 import { type ChannelState, LOCAL } from "./state.ts";
+import type { Logger } from "./log.ts";
 import type { Store } from "./store.ts";
 
 const JOIN_BATCH_MS = 250;
@@ -27,6 +29,7 @@ const JOIN_BATCH_MS = 250;
 const ROTATION_SPACING = 3;
 const UPDATED_SETTING = "public_updated";
 const KEY_SHARE_SETTING = "public_key_share";
+const ADOPTED_SETTING = "public_adopted_at";
 
 /**
  * Whether an incoming state (version, creator) replaces the current one:
@@ -63,6 +66,7 @@ export function persistChannel(channel: ChannelState, wraps: ChannelWrap[], now:
     store.setPublicVersion(channel.version, channel.creator ?? "", wraps, now);
     store.setSetting(UPDATED_SETTING, channel.updated ?? "");
     store.setSetting(KEY_SHARE_SETTING, channel.keyShare ?? "");
+    store.setSetting(ADOPTED_SETTING, String(channel.adoptedAt));
   });
 }
 
@@ -75,14 +79,22 @@ export function persistChannel(channel: ChannelState, wraps: ChannelWrap[], now:
  * // state.channel = loadChannel(store);
  * ```
  */
-export function loadChannel(store: Store): ChannelState {
+export function loadChannel(store: Store, log?: Logger): ChannelState {
   const group = store.publicGroup();
+  if (group.version > MAX_CHANNEL_VERSION) {
+    // Poisoned before versions were checked: start over, and let peers' states win.
+    log?.warn("stored public-channel version is implausible; starting the channel over", {
+      version: group.version,
+    });
+    return { version: 0, creator: null, members: new Set(), adoptedAt: 0 };
+  }
   return {
     version: group.version,
     creator: group.key_creator,
     members: new Set(store.publicMembers().map((m) => m.member_id)),
     updated: store.getSetting(UPDATED_SETTING) || undefined,
     keyShare: store.getSetting(KEY_SHARE_SETTING) || undefined,
+    adoptedAt: Number(store.getSetting(ADOPTED_SETTING) ?? group.created_at ?? 0),
   };
 }
 
@@ -163,8 +175,12 @@ export interface ChannelHost {
   apply(effects: Effect[]): Promise<void>;
 }
 
-/** Why a rotation is requested. */
-export type RotationReason = "join" | "leave" | "repair";
+/**
+ * Why a rotation is requested: a join or leave (batched), a repair (our
+ * users missing from the winning state), or a renewal (a fresh key for
+ * everyone, when our own (version, creator) pair was issued twice).
+ */
+export type RotationReason = "join" | "leave" | "repair" | "renew";
 
 /**
  * Schedules and performs rotations for one node.
@@ -194,11 +210,14 @@ export class PublicChannel {
   request(reason: RotationReason, users: string[] = []): void {
     if (this.#stopped) return;
     if (reason === "repair") {
+      // Random, so servers missing from one state do not all repair at once; and no
+      // sooner than batched rotations, so a peer sending such states cannot drive us faster.
+      const wait = Math.max(100 + Math.random() * 400, this.#earliestNext - performance.now());
       this.#repairTimer ??= setTimeout(() => {
         this.#repairTimer = undefined;
         // Skipped when a newer state covering our users arrived meanwhile.
         if (!coversLocalUsers(this.#host.ctx)) this.#queue([]);
-      }, 100 + Math.random() * 400);
+      }, wait);
       return;
     }
     users.forEach((u) => this.#joined.add(u));
@@ -257,6 +276,10 @@ export class PublicChannel {
     if (this.#stopped) return;
     const members = [...state.directory.values()];
     const version = state.channel.version + 1;
+    if (version > MAX_CHANNEL_VERSION) {
+      ctx.log.error("public channel version at its cap; not rotating", { version });
+      return;
+    }
     const key = generateAesKey();
     let wraps: ChannelWrap[];
     try {
@@ -295,6 +318,7 @@ export class PublicChannel {
       members: new Set(wraps.map((w) => w.member_id)),
       updated: JSON.stringify(updated),
       keyShare: JSON.stringify(keyShare),
+      adoptedAt: now,
     };
     ctx.log.info("public channel rotated", {
       version,

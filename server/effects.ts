@@ -41,7 +41,7 @@ export type Effect =
   /** Bind a link to a peer server (de-duplication and link sync follow). */
   | { kind: "bind"; link: Link; peerId: string }
   /** Request a public-channel rotation (joins and leaves are batched; repairs are delayed). */
-  | { kind: "rotate"; reason: "join" | "leave" | "repair"; users?: string[] }
+  | { kind: "rotate"; reason: "join" | "leave" | "repair" | "renew"; users?: string[] }
   /** Make sure a link to a known server exists or is being dialled (see {@linkcode DialWhen}). */
   | { kind: "dial"; serverId: string; when?: DialWhen }
   /** Record presence changes for the next PRESENCE batch (presence-lite clients). */

@@ -105,7 +105,7 @@ export class SocpNode implements MeshHost, HttpEndpoint {
       config.limits.helloReplayMs,
       config.limits.passwordBackoffMs,
     );
-    state.channel = loadChannel(store);
+    state.channel = loadChannel(store, log);
     for (const row of store.listServers()) {
       const key = parsePublicKey(row.pubkey);
       if (key.ok) state.pins.set(row.server_id, key.key);

@@ -54,6 +54,8 @@ export interface ChannelState {
   updated?: string;
   /** The current PUBLIC_CHANNEL_KEY_SHARE frame, verbatim (for link sync). */
   keyShare?: string;
+  /** When this state was adopted (Unix ms): how far a next version may plausibly jump. */
+  adoptedAt: number;
 }
 
 /** One file transfer relayed for a local sender (SOCP.md §8.2). */
@@ -137,7 +139,7 @@ export class ServerState {
   /** File transfers of local senders, by `from:file_id`. */
   readonly transfers: Map<string, Transfer> = new Map();
   /** The public channel. */
-  channel: ChannelState = { version: 0, creator: null, members: new Set() };
+  channel: ChannelState = { version: 0, creator: null, members: new Set(), adoptedAt: 0 };
 
   constructor(
     self: Identity,

@@ -7,8 +7,10 @@
  */
 
 import { verifyKeyShareContentSig } from "../../protocol/content_sig.ts";
+import { plausibleVersion } from "../../protocol/channel_version.ts";
 import { ErrorCode } from "../../protocol/errors.ts";
 import { isUuidV4 } from "../../protocol/ids.ts";
+import type { PublicKey } from "../../protocol/keys.ts";
 import type { ChannelWrap, FrameOf } from "../../protocol/types.ts";
 import {
   channelKeyEffects,
@@ -17,7 +19,13 @@ import {
   persistChannel,
   stateWins,
 } from "../channel.ts";
-import { type NodeContext, pinnedSigner, type Route, validatedKey } from "../context.ts";
+import {
+  type NodeContext,
+  pinnedSigner,
+  type Route,
+  type Signers,
+  validatedKey,
+} from "../context.ts";
 import { type Effect, error, send, sendAll } from "../effects.ts";
 import type { Link } from "../link.ts";
 import { notFoundDetail, routeToUser } from "../routing.ts";
@@ -40,17 +48,65 @@ function relayState(ctx: NodeContext, frame: { from: string }, link: Link, raw: 
   return gossip(ctx, frame, link, raw, channelRecipients(ctx).verbatim);
 }
 
+/** A state whose version jumps implausibly far is neither adopted nor passed on. */
+function implausible(ctx: NodeContext, link: Link, version: number, from: string): Effect[] {
+  const { channel } = ctx.state;
+  if (plausibleVersion(version, channel.version, ctx.now() - channel.adoptedAt)) return [];
+  ctx.metrics.inc("channel_states_refused");
+  ctx.log.warn("refused an implausible public-channel version", {
+    version,
+    current: channel.version,
+    creator: from,
+  });
+  return [error(link, ErrorCode.BAD_REQUEST, `public-channel version ${version} is implausible`)];
+}
+
+/**
+ * Channel states are verified under their creator's key: a peer's pin, or our
+ * own when link sync echoes a state we created (after a restart that lost or
+ * reset our channel state, that is how we learn the versions we issued).
+ */
+function creatorKey(ctx: NodeContext, from: string): PublicKey | undefined {
+  return from === ctx.state.self.id ? ctx.state.self.keys.publicKey : ctx.state.pins.get(from);
+}
+
+function creatorSigner(ctx: NodeContext, frame: { from: string }): Signers {
+  return frame.from === ctx.state.self.id
+    ? [ctx.state.self.keys.publicKey]
+    : pinnedSigner(ctx, frame.from);
+}
+
+/**
+ * One of our own states came back. It is never passed on; a different state
+ * under our current (version, creator) means we issued that pair twice (our
+ * state was lost): a fresh rotation settles it for everyone.
+ */
+function ownStateEcho(ctx: NodeContext, version: number, sig: string | undefined, stored?: string) {
+  const { channel, self } = ctx.state;
+  const clash = version === channel.version && channel.creator === self.id &&
+    stored !== undefined &&
+    (JSON.parse(stored) as { sig?: string }).sig !== sig;
+  return clash ? [{ kind: "rotate", reason: "renew" } as const] : [];
+}
+
 const updatedRoute: Route<"PUBLIC_CHANNEL_UPDATED"> = {
-  signers: (ctx, frame) => pinnedSigner(ctx, frame.from),
+  signers: creatorSigner,
   async handle(ctx, frame, link, raw) {
-    const effects = relayState(ctx, frame, link, raw); // whether or not it wins
     const { version, wraps } = frame.payload;
+    const refused = implausible(ctx, link, version, frame.from);
+    if (refused.length) return refused;
+    const own = frame.from === ctx.state.self.id;
+    if (own && !stateWins(version, frame.from, ctx.state.channel)) {
+      return ownStateEcho(ctx, version, frame.sig, ctx.state.channel.updated);
+    }
+    const effects = own ? [] : relayState(ctx, frame, link, raw); // whether or not it wins
     if (!stateWins(version, frame.from, ctx.state.channel)) return effects;
     ctx.state.channel = {
       version,
       creator: frame.from,
       members: new Set(wraps.map((w) => w.member_id)),
       updated: raw,
+      adoptedAt: ctx.now(),
     };
     effects.push(persistChannel(ctx.state.channel, wraps, ctx.now()));
     effects.push(...await channelKeyEffects(ctx, version, frame.from, wraps));
@@ -59,10 +115,10 @@ const updatedRoute: Route<"PUBLIC_CHANNEL_UPDATED"> = {
 };
 
 const keyShareRoute: Route<"PUBLIC_CHANNEL_KEY_SHARE"> = {
-  signers: (ctx, frame) => pinnedSigner(ctx, frame.from),
+  signers: creatorSigner,
   async handle(ctx, frame, link, raw) {
     const { state } = ctx;
-    const creator = state.pins.get(frame.from)!;
+    const creator = creatorKey(ctx, frame.from)!;
     const p = frame.payload;
     if (!validatedKey(p.creator_pub).equals(creator)) {
       return [error(link, ErrorCode.BAD_KEY, "creator_pub is not the key of the sending server")];
@@ -76,10 +132,16 @@ const keyShareRoute: Route<"PUBLIC_CHANNEL_KEY_SHARE"> = {
     ) {
       return [error(link, ErrorCode.INVALID_SIG, "key-share content_sig does not verify")];
     }
-    const effects = relayState(ctx, frame, link, raw); // unchanged, never trimmed per member
     const channel = state.channel;
     const version = p.version ??
       (frame.from === channel.creator ? channel.version : channel.version + 1);
+    const refused = implausible(ctx, link, version, frame.from);
+    if (refused.length) return refused;
+    const own = frame.from === state.self.id;
+    if (own && !stateWins(version, frame.from, channel)) {
+      return ownStateEcho(ctx, version, frame.sig, channel.keyShare);
+    }
+    const effects = own ? [] : relayState(ctx, frame, link, raw); // never trimmed per member
     const wraps: ChannelWrap[] = p.shares.map((s) => ({
       member_id: s.member,
       wrapped_key: (s.wrapped_public_channel_key ?? s.wrapped)!,
@@ -95,6 +157,7 @@ const keyShareRoute: Route<"PUBLIC_CHANNEL_KEY_SHARE"> = {
       creator: frame.from,
       members: new Set(wraps.map((w) => w.member_id)),
       keyShare: raw,
+      adoptedAt: ctx.now(),
     };
     effects.push(persistChannel(state.channel, wraps, ctx.now()));
     effects.push(...await channelKeyEffects(ctx, version, frame.from, wraps));
