@@ -16,6 +16,8 @@ export interface Limits {
   maxJsonDepth: number;
   /** Milliseconds a new connection has to send its first frame. */
   firstFrameTimeoutMs: number;
+  /** Milliseconds from TCP accept until a connection's HTTP request head has arrived (TLS included). */
+  headerTimeoutMs: number;
   /** Allowed clock skew for `ts` and `auth_ts`, in milliseconds. */
   clockWindowMs: number;
   /** How long a hello nonce stays in the replay cache, in milliseconds. */
@@ -86,6 +88,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   sendFrameBytes: 1024 * 1024,
   maxJsonDepth: 32,
   firstFrameTimeoutMs: 10_000,
+  headerTimeoutMs: 10_000,
   clockWindowMs: 120_000,
   helloReplayMs: 240_000,
   passwordBackoffMs: 1000,

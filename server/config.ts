@@ -129,6 +129,11 @@ const FLAGS: Record<string, FlagSpec> = {
     arg: "MS",
     help: "time to send a first frame (default 10000)",
   },
+  "header-timeout-ms": {
+    type: "string",
+    arg: "MS",
+    help: "time from connect until the HTTP request (TLS included) has arrived (default 10000)",
+  },
   "clock-window-ms": {
     type: "string",
     arg: "MS",
@@ -290,6 +295,7 @@ const LIMIT_FLAGS: Record<string, [keyof Limits, number]> = {
   "timeout-ms": ["linkTimeoutMs", 10],
   "max-frame-bytes": ["maxFrameBytes", 1024],
   "first-frame-timeout-ms": ["firstFrameTimeoutMs", 10],
+  "header-timeout-ms": ["headerTimeoutMs", 10],
   "clock-window-ms": ["clockWindowMs", 1000],
   "max-file-bytes": ["maxFileBytes", 0],
   "user-rate": ["userRatePerSec", 1],

@@ -91,7 +91,7 @@ export async function receive(
   text: string,
   earlierApplied?: Promise<void>,
 ): Promise<Effect[]> {
-  if (link.closed) return [];
+  if (link.closedHere) return [];
   const { limits } = ctx.config;
   const parsed = parseFrame(text, {
     dialects: true,
@@ -133,7 +133,7 @@ export async function receive(
   }
   if (earlierApplied && !route.concurrent) {
     await earlierApplied;
-    if (link.closed) return [];
+    if (link.closedHere) return [];
   }
 
   if (

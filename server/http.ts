@@ -1,23 +1,38 @@
 /**
  * The HTTP side of a node: WebSocket upgrades at `/ws` and `/`, `GET
- * /healthz`, 404 elsewhere, and the per-IP connection limits of SOCP.md §11
- * (HTTP 429 when exceeded).
+ * /healthz` and `/metrics`, 404 elsewhere, and the per-IP connection limits
+ * of SOCP.md §11, applied at TCP accept (a connection over them is closed
+ * before anything is read).
  *
  * @module
  */
 
 import type { Limits } from "../protocol/limits.ts";
+import type { Admission, WsHandlerResult } from "./ws/listener.ts";
+import type { WsSocket } from "./ws/socket.ts";
 
 /**
- * Open and not-yet-identified connections per remote IP.
+ * One admitted connection's place in the per-IP counts: it is "pending"
+ * from TCP accept until its first frame identifies it, and open until it
+ * ends. Both calls are idempotent.
+ */
+export interface ConnectionTicket extends Admission {
+  /** The connection's first frame identified it as a user or server link. */
+  identified(): void;
+}
+
+/**
+ * Open and not-yet-identified connections per remote IP, counted from TCP
+ * accept (raw connections that never send a request count too).
  *
  * @example
  * ```ts
  * import { ConnectionLimiter } from "./http.ts";
- * const limiter = new ConnectionLimiter({ connectionsPerIp: 1, pendingConnectionsPerIp: 1 });
- * limiter.admit("10.0.0.1"); // true
- * limiter.opened("10.0.0.1");
- * limiter.admit("10.0.0.1"); // false
+ * const limiter = new ConnectionLimiter({ connectionsPerIp: 2, pendingConnectionsPerIp: 1 });
+ * const first = limiter.admit("10.0.0.1")!;
+ * limiter.admit("10.0.0.1"); // null: one is already pending
+ * first.identified();
+ * limiter.admit("10.0.0.1")?.release(); // admitted, then gone
  * ```
  */
 export class ConnectionLimiter {
@@ -28,35 +43,39 @@ export class ConnectionLimiter {
     this.#limits = limits;
   }
 
-  /** Whether one more connection from `ip` is allowed. */
-  admit(ip: string): boolean {
-    const count = this.#byIp.get(ip);
-    return !count ||
-      (count.open < this.#limits.connectionsPerIp &&
-        count.pending < this.#limits.pendingConnectionsPerIp);
-  }
-
-  /** A connection from `ip` opened (and has not sent its first frame). */
-  opened(ip: string): void {
+  /** A ticket for one more connection from `ip`, or null when its limits are reached. */
+  admit(ip: string): ConnectionTicket | null {
     const count = this.#byIp.get(ip) ?? { open: 0, pending: 0 };
+    if (
+      count.open >= this.#limits.connectionsPerIp ||
+      count.pending >= this.#limits.pendingConnectionsPerIp
+    ) return null;
     count.open++;
     count.pending++;
     this.#byIp.set(ip, count);
+    let pending = true;
+    let open = true;
+    return {
+      identified: () => {
+        if (!pending) return;
+        pending = false;
+        count.pending--;
+      },
+      release: () => {
+        if (!open) return;
+        open = false;
+        if (pending) count.pending--;
+        pending = false;
+        count.open--;
+        if (count.open <= 0) this.#byIp.delete(ip);
+      },
+    };
   }
 
-  /** A connection from `ip` identified itself with its first frame. */
-  identified(ip: string): void {
+  /** Connections currently counted for `ip`. */
+  countOf(ip: string): { open: number; pending: number } {
     const count = this.#byIp.get(ip);
-    if (count && count.pending > 0) count.pending--;
-  }
-
-  /** A connection from `ip` closed; `pending` if it never identified itself. */
-  closed(ip: string, pending: boolean): void {
-    const count = this.#byIp.get(ip);
-    if (!count) return;
-    count.open--;
-    if (pending && count.pending > 0) count.pending--;
-    if (count.open <= 0) this.#byIp.delete(ip);
+    return { open: count?.open ?? 0, pending: count?.pending ?? 0 };
   }
 }
 
@@ -66,24 +85,23 @@ export interface HttpEndpoint {
   health(): Record<string, unknown>;
   /** The `/metrics` text (Prometheus format). */
   metrics(): string;
-  /** Takes an upgraded socket from `remote`. */
-  accept(socket: WebSocket, remote: string): void;
+  /** Takes an upgraded socket from `remote`, with its connection ticket. */
+  accept(socket: WsSocket, remote: string, ticket: ConnectionTicket): void;
 }
 
 /**
- * The request handler of a node.
+ * The request handler of a node (for {@linkcode serveWs}): `/healthz`,
+ * `/metrics`, WebSocket upgrades at `/ws` and `/`, 426 and 404 otherwise.
  *
  * @example
  * ```ts
- * import { ConnectionLimiter, httpHandler } from "./http.ts";
- * // Deno.serve(httpHandler(endpoint, limiter, 45));
+ * import { httpHandler } from "./http.ts";
+ * // serveWs({ …, handler: httpHandler(endpoint) });
  * ```
  */
 export function httpHandler(
   endpoint: HttpEndpoint,
-  limiter: ConnectionLimiter,
-  idleTimeoutSec: number,
-): (req: Request, info: Deno.ServeHandlerInfo<Deno.NetAddr>) => Response {
+): (req: Request, info: { remote: string; admission: Admission }) => WsHandlerResult {
   return (req, info) => {
     const path = new URL(req.url).pathname;
     if (path === "/healthz" && req.method === "GET") return Response.json(endpoint.health());
@@ -99,12 +117,7 @@ export function httpHandler(
         headers: { upgrade: "websocket" },
       });
     }
-    const remote = info.remoteAddr.hostname; // read before the upgrade consumes the request
-    if (!limiter.admit(remote)) {
-      return new Response("too many connections from this address\n", { status: 429 });
-    }
-    const { socket, response } = Deno.upgradeWebSocket(req, { idleTimeout: idleTimeoutSec });
-    endpoint.accept(socket, remote);
-    return response;
+    const ticket = info.admission as ConnectionTicket;
+    return { upgrade: (socket) => endpoint.accept(socket, info.remote, ticket) };
   };
 }

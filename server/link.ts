@@ -8,6 +8,8 @@
  */
 
 import type { PublicKey } from "../protocol/keys.ts";
+import type { ConnectionTicket } from "./http.ts";
+import type { LinkSocket } from "./ws/socket.ts";
 import { WindowCounter } from "./rate.ts";
 import type { TokenBucket } from "./rate.ts";
 
@@ -20,7 +22,7 @@ export type LinkKind = "pending" | "joining" | "server" | "user";
 
 /** Options of a new {@linkcode Link}. */
 export interface LinkOptions {
-  socket: WebSocket;
+  socket: LinkSocket;
   /** Remote IP address (inbound) or dialled host:port. */
   remote: string;
   /** Whether this node opened the connection. */
@@ -45,7 +47,7 @@ let nextLinkId = 1;
 export class Link {
   /** Process-unique number, for logs. */
   readonly id: number = nextLinkId++;
-  readonly socket: WebSocket;
+  readonly socket: LinkSocket;
   readonly remote: string;
   readonly dialledByUs: boolean;
   readonly openedAt: number;
@@ -56,6 +58,8 @@ export class Link {
   lastValidAt: number;
   /** Whether the peer ever sent a HEARTBEAT (SOCP.md §9.5 exemption). */
   sawHeartbeat = false;
+  /** Server links: when the link was bound (its redial backoff resets once it lived a while). */
+  boundAt = 0;
   /** Server links: our user bindings were sent on this link (USER_BINDINGS). */
   bindingsSynced = false;
   /** The peer closed this link as a duplicate (CTRL_CLOSE "duplicate link"): it keeps another. */
@@ -68,6 +72,8 @@ export class Link {
   client?: string;
   /** User links: the capabilities the hello listed in `meta.caps`. */
   caps: ReadonlySet<string> = new Set();
+  /** Inbound links: its place in the per-IP connection counts. */
+  ticket?: ConnectionTicket;
   /** Frame-rate limiter, set when the link's kind is known. */
   rate?: TokenBucket;
   /** Since when this link has been over its rate without a frame getting through. */
@@ -89,6 +95,14 @@ export class Link {
   /** Whether {@linkcode Link.close} was called or the socket is gone. */
   get closed(): boolean {
     return this.#closed || this.socket.readyState >= WebSocket.CLOSING;
+  }
+
+  /**
+   * Whether this node closed the link. Frames that arrived before the peer
+   * closed are still handled; after we closed it, none are.
+   */
+  get closedHere(): boolean {
+    return this.#closed;
   }
 
   /** Sends a text frame if the socket is open; returns whether it was sent. */

@@ -22,16 +22,19 @@ import { createLogger, type Logger } from "./log.ts";
 import { loadChannel, PublicChannel } from "./channel.ts";
 import { expireTransfers } from "./handlers/files.ts";
 import { userLeft } from "./handlers/users.ts";
-import { ConnectionLimiter, type HttpEndpoint, httpHandler } from "./http.ts";
+import { ConnectionLimiter, type ConnectionTicket, type HttpEndpoint } from "./http.ts";
 import { type AttachOptions, Mesh, type MeshHost } from "./mesh.ts";
 import { Metrics } from "./metrics.ts";
 import { PresenceFeed } from "./presence.ts";
 import { metricsText } from "./prometheus.ts";
 import { routeTables } from "./routes.ts";
 import { type ServerAddress, ServerState } from "./state.ts";
+import { transportErrors } from "./_transport_errors.ts";
 import { Store } from "./store.ts";
-import { openWebSocket } from "./_websocket.ts";
-import { Pipeline } from "./_pipeline.ts";
+import { readFrames } from "./_intake.ts";
+import { dialPeer, listen } from "./_transport.ts";
+import type { WsServer } from "./ws/listener.ts";
+import type { LinkSocket, WsSocket } from "./ws/socket.ts";
 
 /** Files and overrides a node starts with (read by the caller from the config's paths). */
 export interface NodeStartOptions {
@@ -45,11 +48,8 @@ export interface NodeStartOptions {
   now?: () => number;
 }
 
-/** Most frames one link may have waiting for processing before it is closed. */
-const MAX_QUEUED_FRAMES = 4096;
-const DIAL_TIMEOUT_MS = 10_000;
-/** Read-only frames of one link verified and signed at once (server/_pipeline.ts). */
-const PIPELINE_DEPTH = 8;
+/** Frames one link may have waiting for processing before its reading pauses. */
+const MAX_QUEUED_FRAMES = 1024;
 
 /**
  * A running node.
@@ -68,16 +68,18 @@ export class SocpNode implements MeshHost, HttpEndpoint {
   readonly #limiter: ConnectionLimiter;
   #sweep?: ReturnType<typeof setInterval>;
   readonly #tables: RouteTables;
-  readonly #client?: Deno.HttpClient;
+  readonly #caCerts?: string[];
   readonly #lock: DataDirLock;
+  /** The signed ERROR sent before the transport closes a link that broke its rules. */
+  #lastWords: (code: number) => string | undefined = () => undefined;
   readonly #firstFrameTimers = new Map<Link, ReturnType<typeof setTimeout>>();
   readonly #startedAt: number;
-  #http?: Deno.HttpServer<Deno.NetAddr>;
+  #http?: WsServer;
   #stopped = false;
 
-  private constructor(ctx: NodeContext, client: Deno.HttpClient | undefined, lock: DataDirLock) {
+  private constructor(ctx: NodeContext, caCerts: string[] | undefined, lock: DataDirLock) {
     this.ctx = ctx;
-    this.#client = client;
+    this.#caCerts = caCerts;
     this.#lock = lock;
     this.#tables = routeTables(ctx.config);
     this.mesh = new Mesh(this);
@@ -113,9 +115,6 @@ export class SocpNode implements MeshHost, HttpEndpoint {
         state.serverAddrs.set(row.server_id, { host: row.host, port: row.port });
       }
     }
-    const client = options.caCerts?.length
-      ? Deno.createHttpClient({ caCerts: options.caCerts })
-      : undefined;
     const ctx: NodeContext = {
       state,
       store,
@@ -124,7 +123,8 @@ export class SocpNode implements MeshHost, HttpEndpoint {
       metrics: new Metrics(),
       now: options.now ?? Date.now,
     };
-    const node = new SocpNode(ctx, client, lock);
+    const node = new SocpNode(ctx, options.caCerts?.length ? options.caCerts : undefined, lock);
+    node.#lastWords = await transportErrors(() => state.self, config.limits.maxFrameBytes);
     node.#listen(options.tls);
     log.info("listening", {
       id: self.id,
@@ -144,44 +144,23 @@ export class SocpNode implements MeshHost, HttpEndpoint {
   }
 
   #listen(tls?: { cert: string; key: string }): void {
-    const { config } = this.ctx;
-    if (!config.insecurePlain && !tls) {
-      throw new Error("TLS certificate and key are required (or insecurePlain)");
-    }
-    const idleTimeout = Math.max(1, Math.round(config.limits.linkTimeoutMs / 1000));
-    const handler = httpHandler(this, this.#limiter, idleTimeout);
-    const common = { hostname: config.host, port: config.port, onListen: () => {}, handler };
-    this.#http = tls ? Deno.serve({ ...common, cert: tls.cert, key: tls.key }) : Deno.serve(common);
-    this.ctx.state.address = { host: config.publicHost, port: this.#http.addr.port };
+    this.#http = listen(this, this.#limiter, tls, this.#lastWords);
+    this.ctx.state.address = { host: this.ctx.config.publicHost, port: this.#http.addr.port };
   }
 
-  /** Opens a WebSocket to a peer: `/ws`, then once at `/` if refused. */
-  async connect(address: ServerAddress): Promise<WebSocket> {
-    const scheme = this.ctx.config.insecurePlain ? "ws" : "wss";
-    const host = address.host.includes(":") ? `[${address.host}]` : address.host;
-    try {
-      return await openWebSocket(
-        `${scheme}://${host}:${address.port}/ws`,
-        this.#client,
-        DIAL_TIMEOUT_MS,
-      );
-    } catch {
-      return await openWebSocket(
-        `${scheme}://${host}:${address.port}/`,
-        this.#client,
-        DIAL_TIMEOUT_MS,
-      );
-    }
+  /** Opens a WebSocket to a peer: `/ws`, then once at `/` if that path is refused. */
+  connect(address: ServerAddress): Promise<LinkSocket> {
+    return dialPeer(this.ctx.config, address, this.#caCerts, this.#lastWords);
   }
 
-  /** Takes an inbound socket from the HTTP handler. */
-  accept(socket: WebSocket, remote: string): void {
-    this.#limiter.opened(remote);
-    this.attach(socket, { remote, dialledByUs: false, kind: "pending" });
+  /** Takes an inbound socket from the HTTP handler, with its connection ticket. */
+  accept(socket: WsSocket, remote: string, ticket: ConnectionTicket): void {
+    const link = this.attach(socket, { remote, dialledByUs: false, kind: "pending" });
+    link.ticket = ticket;
   }
 
   /** Wraps a socket into a link whose frames run through the pipeline in order. */
-  attach(socket: WebSocket, options: AttachOptions): Link {
+  attach(socket: LinkSocket, options: AttachOptions): Link {
     const { state, config, log } = this.ctx;
     const link = new Link({
       socket,
@@ -202,43 +181,36 @@ export class SocpNode implements MeshHost, HttpEndpoint {
       }, config.limits.firstFrameTimeoutMs);
       this.#firstFrameTimers.set(link, timer);
     }
-    let queued = 0;
-    const pipeline = new Pipeline<Effect[]>(PIPELINE_DEPTH);
-    const handleFrame = async (text: unknown, earlier?: Promise<void>): Promise<Effect[]> => {
-      try {
-        const wasPending = link.kind === "pending";
-        const effects = typeof text === "string"
-          ? await receive(this.ctx, this.#tables, link, text, earlier)
-          : [error(link, ErrorCode.BAD_REQUEST, "binary frames are not accepted")];
-        if (wasPending && link.kind !== "pending" && !link.dialledByUs) {
-          this.#limiter.identified(link.remote);
+    const failed = (e: unknown) =>
+      log.error("frame handling failed", { link: link.describe(), error: String(e) });
+    readFrames(socket, {
+      handle: async (data, earlier) => {
+        try {
+          return typeof data === "string"
+            ? await receive(this.ctx, this.#tables, link, data, earlier)
+            : [error(link, ErrorCode.BAD_REQUEST, "binary frames are not accepted")];
+        } catch (e) {
+          failed(e);
+          return [];
+        } finally {
+          // A user link is identified once its hello is handled.
+          if (link.kind !== "pending") link.ticket?.identified();
         }
-        return effects;
-      } catch (e) {
-        log.error("frame handling failed", { link: link.describe(), error: String(e) });
-        return [];
-      }
-    };
-    socket.onmessage = (event: MessageEvent) => {
-      if (queued >= MAX_QUEUED_FRAMES) return this.closeLink(link, 1008, "too many frames queued");
-      queued++;
-      const text: unknown = event.data;
-      const concurrent = typeof text === "string" && mayRunConcurrently(this.#tables, link, text);
-      pipeline.push(
-        concurrent,
-        (earlier) => handleFrame(text, concurrent ? earlier : undefined),
-        async (effects) => {
-          try {
-            await this.apply(effects);
-          } catch (e) {
-            log.error("frame handling failed", { link: link.describe(), error: String(e) });
-          } finally {
-            queued--;
-          }
-        },
-      );
-    };
-    socket.onclose = () => this.#lost(link);
+      },
+      apply: async (effects) => {
+        try {
+          await this.apply(effects);
+        } catch (e) {
+          failed(e);
+        }
+        // A server link is identified once its `bind` applied.
+        if (link.kind !== "pending") link.ticket?.identified();
+      },
+      concurrent: (text) => mayRunConcurrently(this.#tables, link, text),
+      maxQueuedBytes: config.limits.maxFrameBytes,
+      maxQueuedFrames: MAX_QUEUED_FRAMES,
+      closed: () => this.#lost(link),
+    });
     socket.onerror = () => {}; // a close event follows
     return link;
   }
@@ -349,7 +321,7 @@ export class SocpNode implements MeshHost, HttpEndpoint {
   #lost(link: Link): void {
     if (!this.ctx.state.allLinks.delete(link)) return; // already handled
     this.#clearFirstFrameTimer(link);
-    if (!link.dialledByUs) this.#limiter.closed(link.remote, link.kind === "pending");
+    link.ticket?.release();
     if (this.#stopped) return;
     const cleanup = link.kind === "user" ? userLeft(this.ctx, link) : this.mesh.linkLost(link);
     cleanup
@@ -407,7 +379,6 @@ export class SocpNode implements MeshHost, HttpEndpoint {
     this.#stopped = true;
     for (const timer of this.#firstFrameTimers.values()) clearTimeout(timer);
     await this.#http?.shutdown();
-    this.#client?.close();
     this.ctx.store.close();
     this.#lock.release();
     log.info("stopped");

@@ -43,6 +43,11 @@ export async function waitUntil(
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
 }
 
+async function procText(command: string, path: string): Promise<string> {
+  const out = await new Deno.Command(command, { args: [path], stderr: "null" }).output();
+  return new TextDecoder().decode(out.stdout);
+}
+
 /** One running socp process. */
 export class NodeProcess {
   readonly name: string;
@@ -163,6 +168,20 @@ export class NodeProcess {
   /** The process id while it runs. */
   get pid(): number | undefined {
     return this.#child?.pid;
+  }
+
+  /** Resident memory in KiB. Read through `cat`: deno test grants /proc only with --allow-all. */
+  async rssKb(): Promise<number> {
+    if (this.pid === undefined) return 0;
+    return Number(
+      /VmRSS:\s+(\d+)/.exec(await procText("cat", `/proc/${this.pid}/status`))?.[1] ?? 0,
+    );
+  }
+
+  /** Open file descriptors (through `ls`, as for {@linkcode NodeProcess.rssKb}). */
+  async openFds(): Promise<number> {
+    if (this.pid === undefined) return 0;
+    return (await procText("ls", `/proc/${this.pid}/fd`)).split("\n").filter(Boolean).length;
   }
 
   /** Whether the process is running. */

@@ -65,13 +65,17 @@ Deno.test("a second process on a running node's data directory is refused, namin
   try {
     const a = await cluster.server("a", []);
     const before = await a.health();
-    const second = await new Deno.Command(Deno.execPath(), {
+    const child = new Deno.Command(Deno.execPath(), {
       args: a.denoArgs(),
       stdin: "null",
       stdout: "piped",
       stderr: "piped",
       env: { NO_COLOR: "1" },
-    }).output();
+    }).spawn();
+    // Without the lock it would start and keep running: stop it after a while.
+    const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+    const second = await child.output();
+    clearTimeout(timer);
     const stderr = new TextDecoder().decode(second.stderr);
     assert.equal(second.code, 1, stderr);
     assert.match(stderr, new RegExp(`in use by server process ${a.pid}`));
