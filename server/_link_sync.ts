@@ -18,9 +18,8 @@ import { BINDINGS_CAP, LOCAL } from "./state.ts";
 const BINDINGS_PER_FRAME = 500;
 
 /**
- * Link sync: adverts of our local users, re-signed when too old for the
- * peer's clock window, the current public-channel frames verbatim, then the
- * user bindings we know.
+ * Link sync: adverts of our local users with a fresh ts, the current
+ * public-channel frames verbatim, then the user bindings we know.
  *
  * @example
  * ```ts
@@ -29,17 +28,17 @@ const BINDINGS_PER_FRAME = 500;
  * ```
  */
 export async function linkSync(ctx: NodeContext, link: Link): Promise<Effect[]> {
-  const { state, config } = ctx;
+  const { state } = ctx;
   const effects: Effect[] = [];
-  const staleBefore = ctx.now() - config.limits.clockWindowMs / 2;
+  const now = ctx.now();
   for (const [userId, location] of state.userLocations) {
     const entry = location === LOCAL ? state.directory.get(userId) : undefined;
     if (!entry) continue;
+    // A fresh ts (not signed: the signature covers the payload only), so the
+    // peer's clock window accepts it and its seen_ids, which may still hold
+    // this advert from before a quick redial, does not drop it.
     const advert = JSON.parse(entry.advert) as FrameOf<"USER_ADVERTISE">;
-    if (advert.ts < staleBefore) {
-      entry.advert = JSON.stringify(await signed(ctx, "USER_ADVERTISE", "*", advert.payload));
-    }
-    effects.push(send(link, entry.advert));
+    effects.push(send(link, JSON.stringify({ ...advert, ts: now })));
   }
   const { updated, keyShare } = state.channel;
   if (updated) effects.push(send(link, updated));
@@ -76,24 +75,27 @@ export async function bindingsSync(ctx: NodeContext, link: Link): Promise<Effect
 }
 
 /**
- * Forgets the users hosted by a lost peer and returns the presence change and
- * USER_REMOVE notices (issued by this server, naming the lost one) for local
- * clients that take presence verbatim.
+ * Forgets the users hosted by a lost peer; returns who they were, and the
+ * presence change and USER_REMOVE notices (issued by this server, naming the
+ * lost one) for local clients that take presence verbatim.
  *
  * @example
  * ```ts
  * import { forgetPeerUsers } from "./_link_sync.ts";
- * // node.apply(await forgetPeerUsers(ctx, "server-b"));
+ * // const { gone, effects } = await forgetPeerUsers(ctx, "server-b");
  * ```
  */
-export async function forgetPeerUsers(ctx: NodeContext, peerId: string): Promise<Effect[]> {
+export async function forgetPeerUsers(
+  ctx: NodeContext,
+  peerId: string,
+): Promise<{ gone: string[]; effects: Effect[] }> {
   const { state, log } = ctx;
   const gone = [...state.userLocations].filter(([, at]) => at === peerId).map(([userId]) => userId);
-  if (gone.length === 0) return [];
+  if (gone.length === 0) return { gone, effects: [] };
   for (const userId of gone) {
     state.userLocations.delete(userId);
     state.directory.delete(userId);
   }
   log.info("removed users of a lost server", { server: peerId, users: gone.length });
-  return await removalEffects(ctx, gone, peerId);
+  return { gone, effects: await removalEffects(ctx, gone, peerId) };
 }

@@ -17,19 +17,21 @@ import type { BootstrapEntry } from "./config.ts";
 import { type NodeContext, signed } from "./context.ts";
 import { type DialWhen, type Effect, send } from "./effects.ts";
 import { forgetPeerUsers, linkSync } from "./_link_sync.ts";
+import { releasePendingMove } from "./handlers/directory.ts";
 import type { Link, LinkKind } from "./link.ts";
+import type { LinkSocket } from "./ws/socket.ts";
 import { TokenBucket } from "./rate.ts";
-import { BINDINGS_CAP, HEARTBEAT_CAP, type ServerAddress } from "./state.ts";
+import { BINDINGS_CAP, HEARTBEAT_CAP, LOCAL, type ServerAddress } from "./state.ts";
 
 /** What the mesh needs from its node. */
 export interface MeshHost {
   readonly ctx: NodeContext;
   /** Wraps a dialled socket into a link whose frames go through the node's pipeline. */
-  attach(socket: WebSocket, options: AttachOptions): Link;
+  attach(socket: LinkSocket, options: AttachOptions): Link;
   /** Applies effects (sends, errors, closes, persistence). */
   apply(effects: Effect[]): Promise<void>;
   /** Opens a WebSocket to a peer (wss unless configured plain). */
-  connect(address: ServerAddress): Promise<WebSocket>;
+  connect(address: ServerAddress): Promise<LinkSocket>;
 }
 
 /** How a socket is attached as a link. */
@@ -47,6 +49,8 @@ const JOIN_WAIT_MS = 10_000;
 const ANNOUNCED_WAIT_MS = 3_000;
 /** How long a link closed as the peer's duplicate waits for the kept one before the peer counts as lost. */
 const SUPERSEDED_WAIT_MS = 5_000;
+/** A link that lived this long resets its peer's redial backoff. */
+const STABLE_LINK_MS = 30_000;
 
 interface RetryState {
   attempt: number;
@@ -69,6 +73,8 @@ export class Mesh {
   /** Peers whose link closed as their duplicate, until the kept link binds or the wait ends. */
   readonly #awaitingKept = new Set<string>();
   readonly #joinWaiters = new Map<Link, (joined: boolean) => void>();
+  /** Servers hosting users in our directory that we have no link to, since when. */
+  readonly #unlinkedSince = new Map<string, number>();
   readonly #sleepers = new Set<() => void>();
   #heartbeatTimer?: ReturnType<typeof setInterval>;
   #stopped = false;
@@ -182,7 +188,7 @@ export class Mesh {
       });
       return false;
     }
-    let socket: WebSocket;
+    let socket: LinkSocket;
     try {
       socket = await this.#host.connect(entry);
     } catch (e) {
@@ -246,6 +252,19 @@ export class Mesh {
     const { state, log } = this.#ctx;
     const address = state.serverAddrs.get(serverId);
     if (this.#stopped || !address || state.links.has(serverId)) return;
+    const taken = this.#addressTaken(serverId, address);
+    if (taken) {
+      log.warn("not dialling a server at an address another server holds", {
+        server: serverId,
+        holder: taken,
+      });
+      return;
+    }
+    // Every dial counts, successful or not: a peer that accepts and drops the
+    // link at once is redialled with backoff, not in a loop.
+    const retry = this.#retries.get(serverId) ?? { attempt: 0 };
+    retry.attempt++;
+    this.#retries.set(serverId, retry);
     this.#dialing.add(serverId);
     try {
       const socket = await this.#host.connect(address);
@@ -261,9 +280,6 @@ export class Mesh {
       link.send(JSON.stringify(await this.helloFrame("SERVER_ANNOUNCE", "*")));
       await this.#host.apply([{ kind: "bind", link, peerId: serverId }]);
     } catch (e) {
-      const retry = this.#retries.get(serverId) ?? { attempt: 0 };
-      retry.attempt++;
-      this.#retries.set(serverId, retry);
       log.debug("could not dial server", {
         server: serverId,
         attempt: retry.attempt,
@@ -274,6 +290,21 @@ export class Mesh {
       return;
     }
     this.#dialing.delete(serverId);
+  }
+
+  /**
+   * The server that is this node, or that holds a live link, at `address`:
+   * an announcement naming another id there is a lie (or stale), and dialling
+   * it would only cut the real link as a duplicate.
+   */
+  #addressTaken(serverId: string, address: ServerAddress): string | undefined {
+    const { state } = this.#ctx;
+    const same = (a?: ServerAddress) => a?.host === address.host && a?.port === address.port;
+    if (same(state.address)) return state.self.id;
+    for (const [id, link] of state.links) {
+      if (id !== serverId && !link.closed && same(state.serverAddrs.get(id))) return id;
+    }
+    return undefined;
   }
 
   // --- binding and loss ------------------------------------------------------
@@ -304,11 +335,12 @@ export class Mesh {
     }
     state.links.set(peerId, keep);
     this.#awaitingKept.delete(peerId);
+    this.#unlinkedSince.delete(peerId);
+    keep.boundAt = this.#ctx.now();
+    // The attempt count survives until the link has proved itself (see linkLost).
+    clearTimeout(this.#retries.get(peerId)?.timer);
     const retry = this.#retries.get(peerId);
-    if (retry) {
-      clearTimeout(retry.timer);
-      this.#retries.delete(peerId);
-    }
+    if (retry) retry.timer = undefined;
     if (keep !== link) return effects;
     log.info("server link up", { server: peerId, link: link.id, dialled: link.dialledByUs });
     // A first HEARTBEAT at once tells the peer this link is heartbeat-monitored.
@@ -333,6 +365,7 @@ export class Mesh {
     const peerId = link.peerId;
     if (link.kind !== "server" || !peerId || state.links.get(peerId) !== link) return [];
     state.links.delete(peerId);
+    if (this.#ctx.now() - link.boundAt >= STABLE_LINK_MS) this.#retries.delete(peerId);
     if (link.supersededByPeer) {
       // The peer kept the other link of a duplicate pair, which we have not
       // bound yet: give it time to arrive before dropping the peer's users.
@@ -350,7 +383,9 @@ export class Mesh {
 
   async #forgetPeer(peerId: string, link: Link): Promise<Effect[]> {
     this.#ctx.log.warn("server link lost", { server: peerId, link: link.id });
-    const effects = await forgetPeerUsers(this.#ctx, peerId);
+    const { gone, effects } = await forgetPeerUsers(this.#ctx, peerId);
+    // Adverts that waited for these users' location to end can land now.
+    for (const userId of gone) effects.push(...await releasePendingMove(this.#ctx, userId));
     this.ensureLink(peerId);
     return effects;
   }
@@ -379,7 +414,7 @@ export class Mesh {
   async #tick(): Promise<void> {
     const { state, config, log } = this.#ctx;
     const now = this.#ctx.now();
-    const effects: Effect[] = [];
+    const effects: Effect[] = await this.#forgetUnreachable(now);
     for (const link of state.serverLinks()) {
       const subject = link.sawHeartbeat || state.heartbeatPeers.has(link.peerId!);
       if (subject && now - link.lastValidAt > config.limits.linkTimeoutMs) {
@@ -393,6 +428,33 @@ export class Mesh {
       effects.push(send(link, await this.#heartbeat(link.peerId!)));
     }
     await this.#host.apply(effects);
+  }
+
+  /**
+   * Users learned (through another server's relay) on a server we have had no
+   * link to for two link timeouts cannot be routed to: forget them, as a
+   * lost link would.
+   */
+  async #forgetUnreachable(now: number): Promise<Effect[]> {
+    const { state, config } = this.#ctx;
+    const hosts = new Set<string>();
+    for (const at of state.userLocations.values()) {
+      if (at !== LOCAL && !state.links.has(at) && !this.#awaitingKept.has(at)) hosts.add(at);
+    }
+    for (const id of this.#unlinkedSince.keys()) {
+      if (!hosts.has(id)) this.#unlinkedSince.delete(id);
+    }
+    const effects: Effect[] = [];
+    for (const id of hosts) {
+      const since = this.#unlinkedSince.get(id) ?? now;
+      this.#unlinkedSince.set(id, since);
+      if (now - since < 2 * config.limits.linkTimeoutMs) continue;
+      this.#unlinkedSince.delete(id);
+      const { gone, effects: notices } = await forgetPeerUsers(this.#ctx, id);
+      effects.push(...notices);
+      for (const userId of gone) effects.push(...await releasePendingMove(this.#ctx, userId));
+    }
+    return effects;
   }
 
   /** Sleeps `ms`, or until {@linkcode Mesh.stop}. */

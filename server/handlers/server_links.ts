@@ -68,6 +68,10 @@ export const serverHelloRoute: Route<"SERVER_HELLO_LINK" | "SERVER_ANNOUNCE"> = 
     if (frame.from === state.self.id) {
       return [error(link, ErrorCode.BAD_REQUEST, "a server cannot link to itself", true)];
     }
+    // A link meant for another server (dialled at an address someone announced falsely).
+    if (frame.to !== state.self.id && frame.to !== "*") {
+      return [error(link, ErrorCode.BAD_REQUEST, "this link is addressed to another server", true)];
+    }
     const pin = state.pins.get(frame.from);
     if (pin && !pin.equals(key)) {
       ctx.log.warn("refused link: key differs from the pinned key", { server: frame.from });
