@@ -51,6 +51,8 @@ const ANNOUNCED_WAIT_MS = 3_000;
 const SUPERSEDED_WAIT_MS = 5_000;
 /** A link that lived this long resets its peer's redial backoff. */
 const STABLE_LINK_MS = 30_000;
+/** Failed dials after which a server known only from announcements is forgotten (about 1 min). */
+const UNCONFIRMED_ATTEMPTS = 6;
 
 interface RetryState {
   attempt: number;
@@ -258,6 +260,9 @@ export class Mesh {
         server: serverId,
         holder: taken,
       });
+      if (state.unconfirmedServers.has(serverId)) {
+        await this.#host.apply(this.#forgetServer(serverId));
+      }
       return;
     }
     // Every dial counts, successful or not: a peer that accepts and drops the
@@ -286,10 +291,28 @@ export class Mesh {
         error: String(e),
       });
       this.#dialing.delete(serverId);
+      if (state.unconfirmedServers.has(serverId) && retry.attempt >= UNCONFIRMED_ATTEMPTS) {
+        await this.#host.apply(this.#forgetServer(serverId));
+        return;
+      }
       this.ensureLink(serverId);
       return;
     }
     this.#dialing.delete(serverId);
+  }
+
+  /** Forgets an announced server that never answered: its pin, address and retries. */
+  #forgetServer(serverId: string): Effect[] {
+    const { state, log } = this.#ctx;
+    log.info("forgetting an announced server that never answered", { server: serverId });
+    state.unconfirmedServers.delete(serverId);
+    state.pins.delete(serverId);
+    state.serverAddrs.delete(serverId);
+    state.peerCaps.delete(serverId);
+    state.heartbeatPeers.delete(serverId);
+    clearTimeout(this.#retries.get(serverId)?.timer);
+    this.#retries.delete(serverId);
+    return [{ kind: "persist", write: (store) => store.deleteServer(serverId) }];
   }
 
   /**
@@ -334,6 +357,7 @@ export class Mesh {
       effects.push({ kind: "close", link: loser, code: 1000, reason: DUPLICATE_LINK });
     }
     state.links.set(peerId, keep);
+    state.unconfirmedServers.delete(peerId);
     this.#awaitingKept.delete(peerId);
     this.#unlinkedSince.delete(peerId);
     keep.boundAt = this.#ctx.now();

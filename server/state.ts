@@ -128,6 +128,11 @@ export class ServerState {
    * is subject to the silence timeout from the moment it opens.
    */
   readonly heartbeatPeers: Set<string> = new Set();
+  /**
+   * Servers pinned from a relayed SERVER_ANNOUNCE that no link has confirmed
+   * yet; forgotten if dialling them keeps failing (server/mesh.ts).
+   */
+  readonly unconfirmedServers: Set<string> = new Set();
   /** Capabilities servers declared in their hello payloads, by server id. */
   readonly peerCaps: Map<string, ReadonlySet<string>> = new Map();
   /** Adverts waiting for their user's current location to end. */

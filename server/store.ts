@@ -194,6 +194,11 @@ export class Store {
     ).run(row.server_id, row.pubkey, row.host ?? null, row.port ?? null, row.source, now, now);
   }
 
+  /** Forgets a pinned server (one that was only ever announced, and never answered). */
+  deleteServer(serverId: string): void {
+    this.#db.prepare("DELETE FROM servers WHERE server_id = ?").run(serverId);
+  }
+
   /** Updates when a server was last heard from. */
   touchServer(serverId: string, now: number): void {
     this.#db.prepare("UPDATE servers SET last_seen = ? WHERE server_id = ?").run(now, serverId);

@@ -31,6 +31,13 @@ import { HEARTBEAT_CAP } from "../state.ts";
 
 type HelloFrame = FrameOf<"SERVER_HELLO_LINK"> | FrameOf<"SERVER_ANNOUNCE">;
 
+/**
+ * Servers known only from relayed announcements, at most: a peer could
+ * otherwise announce fake servers without end, each a pin, a database row
+ * and a dial every 30 s.
+ */
+const MAX_UNCONFIRMED_SERVERS = 256;
+
 /** Records a server's address and pins its key on first use; returns the persist effect. */
 function learnServer(
   ctx: NodeContext,
@@ -119,6 +126,14 @@ const announceRoute: Route<"SERVER_ANNOUNCE"> = {
     const pin = state.pins.get(frame.from);
     if (pin && !pin.equals(validatedKey(frame.payload.pubkey))) {
       return [error(link, ErrorCode.BAD_KEY, "announced key conflicts with the pinned key")];
+    }
+    if (!pin && link.peerId !== frame.from) {
+      // Only relayed so far: pinned on trust, until a link to it proves it exists.
+      if (state.unconfirmedServers.size >= MAX_UNCONFIRMED_SERVERS) {
+        ctx.metrics.inc("announces_dropped");
+        return [];
+      }
+      state.unconfirmedServers.add(frame.from);
     }
     const effects: Effect[] = [learnServer(ctx, frame.from, frame.payload, "announce")];
     // The peer we dialled answers with its own ANNOUNCE: now we know its capabilities.

@@ -3,7 +3,7 @@
 // or joined later; two concurrent registrations of one id converge on one.
 
 import assert from "node:assert/strict";
-import { buildUserHello, type Frame } from "../../mod.ts";
+import { buildSigned, buildUserHello, type Frame } from "../../mod.ts";
 import { Cluster, fixtureKeys, type NodeProcess, waitUntil } from "../_cluster.ts";
 import { TestUser } from "../_user.ts";
 import { KEYS } from "../_vectors.ts";
@@ -157,6 +157,49 @@ Deno.test("two servers registering one new id at the same moment converge on one
     }
   } finally {
     for (const o of observers) await o.close().catch(() => {});
+    await cluster.close();
+  }
+});
+
+Deno.test("a key change at the home server (password) re-pins the id on every server", async () => {
+  const { cluster, nodes: [a, b] } = await mesh(["a", "b"], 2);
+  const observer = new TestUser(KEYS.B, "Obs");
+  try {
+    await observer.connect(b.url, cluster.client);
+    // A dialect-A style user: a password, and a new key on each run.
+    const id = crypto.randomUUID();
+    const passwordHello = (keys: typeof KEYS.A) =>
+      buildSigned({ id, keys }, "USER_HELLO", "server", {
+        client: "cli-v1",
+        pubkey: keys.publicKey.b64,
+        password: "a long passphrase",
+      });
+    const run1 = new TestUser(KEYS.A, "Dee", id);
+    assert.equal(
+      (await run1.connect(a.url, cluster.client, await passwordHello(KEYS.A))).type,
+      "ACK",
+    );
+    await run1.close();
+    const newKeys = await fixtureKeys(8);
+    const run2 = new TestUser(newKeys, "Dee", id);
+    assert.equal(
+      (await run2.connect(a.url, cluster.client, await passwordHello(newKeys))).type,
+      "ACK",
+    );
+    await observer.socket.next((f) =>
+      f.type === "USER_ADVERTISE" && f.payload.user_id === id &&
+      f.payload.pubkey === newKeys.publicKey.b64
+    );
+    await run2.close();
+    // b took the new key from the home's advert: the old key is refused there, the new one roams.
+    const old = await helloAs(cluster, b, id, KEYS.A);
+    assert.equal(codeOf(old.reply), "BAD_KEY");
+    await old.user.close().catch(() => {});
+    const roaming = await helloAs(cluster, b, id, newKeys);
+    assert.equal(roaming.reply.type, "ACK");
+    await roaming.user.close();
+  } finally {
+    await observer.close().catch(() => {});
     await cluster.close();
   }
 });
