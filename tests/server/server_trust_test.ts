@@ -9,7 +9,7 @@ import {
   type FrameOf,
   type ServerDeliverDmPayload,
 } from "../../mod.ts";
-import { Cluster, fixtureKeys, type NodeProcess, waitUntil } from "../_cluster.ts";
+import { Cluster, fixtureKeys, waitUntil } from "../_cluster.ts";
 import { ServerPeer } from "../_peer.ts";
 import { TestUser } from "../_user.ts";
 import { KEYS } from "../_vectors.ts";
