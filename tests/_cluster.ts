@@ -347,6 +347,23 @@ export class Cluster {
     return await this.#spawn(name, "server", [...extra, ...args], runtimeFlags);
   }
 
+  /**
+   * A new cluster with an introducer and one server per name, all bootstrapping
+   * from it, once they form a full mesh.
+   */
+  static async mesh(
+    names: string[],
+    firstKey = 0,
+    args: string[] = [],
+  ): Promise<{ cluster: Cluster; intro: NodeProcess; nodes: NodeProcess[] }> {
+    const cluster = await Cluster.create(firstKey);
+    const intro = await cluster.introducer("intro");
+    const nodes: NodeProcess[] = [];
+    for (const name of names) nodes.push(await cluster.server(name, [intro], args));
+    await cluster.waitForMesh([intro, ...nodes]);
+    return { cluster, intro, nodes };
+  }
+
   /** Waits until every node in `nodes` has a live link to every other. */
   async waitForMesh(nodes: NodeProcess[], timeoutMs = 20_000): Promise<void> {
     await waitUntil(

@@ -18,11 +18,7 @@ import { TestUser } from "../_user.ts";
 import { KEYS } from "../_vectors.ts";
 
 async function world(firstKey: number) {
-  const cluster = await Cluster.create(firstKey);
-  const intro = await cluster.introducer("intro");
-  const a = await cluster.server("a", [intro]);
-  const b = await cluster.server("b", [intro]);
-  await cluster.waitForMesh([intro, a, b]);
+  const { cluster, nodes: [a, b] } = await Cluster.mesh(["a", "b"], firstKey);
   const alice = new TestUser(KEYS.A, "Alice");
   const bob = new TestUser(KEYS.B, "Bob");
   await alice.connect(a.url, cluster.client);

@@ -8,14 +8,7 @@ import { Cluster, fixtureKeys, type NodeProcess, waitUntil } from "../_cluster.t
 import { TestUser } from "../_user.ts";
 import { KEYS } from "../_vectors.ts";
 
-async function mesh(servers: string[], firstKey: number) {
-  const cluster = await Cluster.create(firstKey);
-  const intro = await cluster.introducer("intro");
-  const nodes: NodeProcess[] = [];
-  for (const name of servers) nodes.push(await cluster.server(name, [intro]));
-  await cluster.waitForMesh([intro, ...nodes]);
-  return { cluster, intro, nodes };
-}
+const mesh = (names: string[], firstKey: number) => Cluster.mesh(names, firstKey);
 
 /** Says hello as `id` with `keys` on `node`; resolves with the ACK or ERROR. */
 async function helloAs(

@@ -15,11 +15,7 @@ import { TestUser } from "../_user.ts";
 import { KEYS } from "../_vectors.ts";
 
 async function world(firstKey: number) {
-  const cluster = await Cluster.create(firstKey);
-  const intro = await cluster.introducer("intro");
-  const a = await cluster.server("a", [intro]);
-  const b = await cluster.server("b", [intro]);
-  await cluster.waitForMesh([intro, a, b]);
+  const { cluster, nodes: [a, b] } = await Cluster.mesh(["a", "b"], firstKey);
   const rogue = new ServerPeer({ id: crypto.randomUUID(), keys: await fixtureKeys(firstKey + 5) });
   const link = await rogue.link(a.url, cluster.client, a.id);
   await waitUntil(async () => (await a.health()).links.includes(rogue.id), 10_000, "a to pin P");
