@@ -8,6 +8,7 @@
  * @module
  */
 
+import { decodeBase64url } from "../protocol/base64url.ts";
 import type { Identity } from "../protocol/builders.ts";
 import {
   dmSigFieldsOf,
@@ -130,16 +131,47 @@ async function onPublic(ctx: ReceiveContext, frame: FrameOf<"MSG_PUBLIC_CHANNEL"
     });
   }
   const plain = await ctx.channel.open(p.ciphertext, p.key_version);
-  if (!plain) {
+  if (plain) {
+    return ctx.emit({ type: "public", ...base, text: utf8.decode(plain), verified: known });
+  }
+  // Dialect B's public channel is not encrypted: its "ciphertext" is the text itself.
+  const clear = unencryptedText(p.ciphertext);
+  if (clear !== null) {
     return ctx.emit({
       type: "public",
       ...base,
-      text: null,
+      text: clear,
       verified: known,
-      warning: "no channel key opens this message",
+      warning: "sent unencrypted (a dialect B client): anyone who relayed it could read it",
     });
   }
-  ctx.emit({ type: "public", ...base, text: utf8.decode(plain), verified: known });
+  ctx.emit({
+    type: "public",
+    ...base,
+    text: null,
+    verified: known,
+    warning: "no channel key opens this message",
+  });
+}
+
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * The text of a dialect B public message (base64url of UTF-8, no control
+ * characters but tab and newline), or null. An encrypted blob this client
+ * cannot open is never valid UTF-8 of that kind (the chance is nil at ≥ 32
+ * bytes), so it is not mistaken for text.
+ */
+function unencryptedText(ciphertext: string): string | null {
+  const bytes = decodeBase64url(ciphertext);
+  if (!bytes || bytes.length === 0) return null;
+  try {
+    const text = strictUtf8.decode(bytes);
+    const controls = [...text].some((c) => c !== "\n" && c !== "\t" && (c < " " || c === "\u007f"));
+    return controls ? null : text;
+  } catch {
+    return null;
+  }
 }
 
 /**
@@ -190,7 +222,8 @@ async function onAdvertise(ctx: ReceiveContext, frame: FrameOf<"USER_ADVERTISE">
 }
 
 function onRemove(ctx: ReceiveContext, frame: FrameOf<"USER_REMOVE">): void {
-  if (frame.payload.server_id !== frame.from && frame.from !== ctx.server.id) return;
+  const serverId = frame.payload.server_id ?? frame.from;
+  if (serverId !== frame.from && frame.from !== ctx.server.id) return;
   emitChange(ctx, ctx.directory.remove(frame.payload.user_id));
 }
 

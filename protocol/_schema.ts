@@ -99,7 +99,10 @@ export function anyObject(v: unknown, path: string): ProtocolError | null {
   return isRecord(v) ? null : bad(path, "must be an object");
 }
 
-/** An object with required and optional fields; unknown fields are allowed. */
+/**
+ * An object with required and optional fields; unknown fields are allowed,
+ * and an optional field whose value is null counts as absent.
+ */
 export function obj(required: Record<string, Check>, optional: Record<string, Check> = {}): Check {
   const req = Object.entries(required);
   const opt = Object.entries(optional);
@@ -111,7 +114,8 @@ export function obj(required: Record<string, Check>, optional: Record<string, Ch
       if (err) return err;
     }
     for (const [name, check] of opt) {
-      if (!Object.hasOwn(v, name) || v[name] === undefined) continue;
+      // An optional field sent as null is absent (dialect A's `"enc_pubkey": null`).
+      if (!Object.hasOwn(v, name) || v[name] === undefined || v[name] === null) continue;
       const err = check(v[name], `${path}.${name}`, ctx);
       if (err) return err;
     }

@@ -109,7 +109,8 @@ function checkTo(rule: ToRule, to: string, ctx: CheckContext): boolean {
     case "any":
       return to.length <= MAX_TO_CHARS;
     case "join":
-      return isHostPort(to) || isId(to, ctx);
+      // Dialect C joins (and links) with to "*" (SOCP.md §3 allows it).
+      return isHostPort(to) || to === "*" || isId(to, ctx);
     case "broadcast":
       return to === "*" || isId(to, ctx);
     case "public":
@@ -204,7 +205,12 @@ export function validateEnvelope(obj: Record<string, unknown>, ctx: CheckContext
     }
   }
   const { from, to, ts, payload } = obj;
-  const fromOk = type === "USER_HELLO" ? isUuidV4(from) : isId(from, ctx);
+  // Local users have UUIDv4 ids; dialect A clients, which log in with a password, use free names.
+  const passwordHello = type === "USER_HELLO" && isRecord(payload) &&
+    typeof payload.password === "string";
+  const fromOk = type === "USER_HELLO" && !(ctx.dialects && passwordHello)
+    ? isUuidV4(from)
+    : isId(from, ctx);
   if (!fromOk) return reject(ErrorCode.BAD_REQUEST, "from must be a UUIDv4 id", obj);
   if (typeof to !== "string" || !checkTo(TO_RULES[type], to, ctx)) {
     return reject(ErrorCode.BAD_REQUEST, `to is not valid for ${type}`, obj);

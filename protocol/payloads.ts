@@ -111,7 +111,7 @@ const fileStart = refine(
     },
   ),
   (p, path) => {
-    if (p.enc !== undefined && (p.mode !== "dm" || p.wrapped_key === undefined)) {
+    if (p.enc != null && (p.mode !== "dm" || p.wrapped_key == null)) {
       return protocolError(
         ErrorCode.BAD_REQUEST,
         `${path}: fast mode needs mode dm and wrapped_key`,
@@ -186,7 +186,7 @@ const userAdvertise = refine(
   }),
   (p, path) => {
     const metaKey = isRecord(p.meta) ? p.meta.pubkey : undefined;
-    return p.pubkey === undefined && metaKey === undefined
+    return p.pubkey == null && metaKey == null
       ? protocolError(ErrorCode.BAD_KEY, `${path} carries no pubkey`)
       : null;
   },
@@ -195,7 +195,7 @@ const userAdvertise = refine(
 const keyShare = refine(
   obj({ member: id }, { wrapped_public_channel_key: RSA_B64, wrapped: RSA_B64 }),
   (s, path) =>
-    s.wrapped_public_channel_key === undefined && s.wrapped === undefined
+    s.wrapped_public_channel_key == null && s.wrapped == null
       ? protocolError(ErrorCode.BAD_REQUEST, `${path} has no wrapped key`)
       : null,
 );
@@ -227,7 +227,8 @@ export const PAYLOAD_CHECKS: Readonly<Record<MessageType, Check>> = {
   SERVER_HELLO_LINK: serverAddress,
   SERVER_ANNOUNCE: serverAddress,
   USER_ADVERTISE: userAdvertise,
-  USER_REMOVE: obj({ user_id: id, server_id: id }),
+  // Dialect C omits server_id; receivers take the envelope `from` for it.
+  USER_REMOVE: obj({ user_id: id }, { server_id: id }),
   SERVER_DELIVER: serverDeliver,
   HEARTBEAT: anyObject,
   USER_HELLO: obj({ client: str({ min: 1, max: 128 }), pubkey: key }, {

@@ -170,10 +170,10 @@ export interface UserAdvertisePayload {
   presence?: PresenceProof;
 }
 
-/** USER_REMOVE payload. */
+/** USER_REMOVE payload; dialect C omits `server_id` (it is then the envelope `from`). */
 export interface UserRemovePayload {
   user_id: string;
-  server_id: string;
+  server_id?: string;
 }
 
 /** A DM as carried between servers (SERVER_DELIVER) or to the client (USER_DELIVER). */

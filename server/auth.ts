@@ -147,6 +147,8 @@ export function decideHello(f: HelloFacts): HelloDecision {
         };
       }
       if (f.signedFresh || f.passwordMatches) return accepted;
+      // Dialect B clients never sign their hello; the operator chose to let them in (insecure).
+      if (!f.signed && !f.passwordGiven && f.allowUnsignedHello) return accepted;
       return {
         accept: false,
         code: ErrorCode.AUTH_FAILED,
@@ -154,6 +156,9 @@ export function decideHello(f: HelloFacts): HelloDecision {
       };
     case "other-key":
       if (f.home === "here" && f.passwordMatches) return { ...accepted, replaceKey: true };
+      if (f.home === "here" && f.passwordGiven) {
+        return { accept: false, code: ErrorCode.AUTH_FAILED, detail: "wrong password" };
+      }
       return {
         accept: false,
         code: ErrorCode.BAD_KEY,

@@ -8,6 +8,7 @@
  */
 
 import type { PublicKey } from "../protocol/keys.ts";
+import type { Dialect } from "./dialects/read.ts";
 import type { ConnectionTicket } from "./http.ts";
 import type { LinkSocket } from "./ws/socket.ts";
 import { WindowCounter } from "./rate.ts";
@@ -68,6 +69,8 @@ export class Link {
   target?: { host: string; port: number };
   /** Join links: the introducer key the bootstrap list pins (null: unpinned). */
   introducerKey?: PublicKey | null;
+  /** The dialect the peer speaks (server/dialects/); frames to it are rendered for it. */
+  dialect: Dialect = "socp";
   /** User links: the client software string from USER_HELLO. */
   client?: string;
   /** User links: the capabilities the hello listed in `meta.caps`. */
@@ -83,6 +86,7 @@ export class Link {
   /** When this node last sent this link an ERROR. */
   lastErrorAt = -Infinity;
   #closed = false;
+  #outbox?: Promise<void>;
 
   constructor(options: LinkOptions) {
     this.socket = options.socket;
@@ -110,6 +114,26 @@ export class Link {
     if (this.#closed || this.socket.readyState !== WebSocket.OPEN) return false;
     this.socket.send(text);
     return true;
+  }
+
+  /**
+   * Sends text that may still be in the making (a frame signed for this
+   * peer's dialect), keeping the order of everything sent this way; `null`
+   * sends nothing.
+   */
+  sendInOrder(item: string | null | Promise<string | null>): void {
+    if (this.#outbox === undefined && typeof item !== "object") {
+      if (item !== null) this.send(item);
+      return;
+    }
+    const next = (this.#outbox ?? Promise.resolve()).then(async () => {
+      const text = await item;
+      if (text !== null) this.send(text);
+    }).catch(() => {}); // a frame that could not be made is simply not sent
+    this.#outbox = next;
+    next.then(() => {
+      if (this.#outbox === next) this.#outbox = undefined;
+    });
   }
 
   /** Closes the socket once (code 1000 unless a violation code is given). */

@@ -16,6 +16,7 @@ import type { NodeContext } from "./context.ts";
 import { mayRunConcurrently, receive, type RouteTables, typeInText } from "./dispatch.ts";
 import { type Effect, error } from "./effects.ts";
 import { DataDirLock } from "./data_lock.ts";
+import { DialectWriter } from "./dialects/write.ts";
 import { loadOrCreateIdentity } from "./identity.ts";
 import { Link } from "./link.ts";
 import { createLogger, type Logger } from "./log.ts";
@@ -70,6 +71,7 @@ export class SocpNode implements MeshHost, HttpEndpoint {
   readonly #tables: RouteTables;
   readonly #caCerts?: string[];
   readonly #lock: DataDirLock;
+  readonly #writer: DialectWriter;
   /** The signed ERROR sent before the transport closes a link that broke its rules. */
   #lastWords: (code: number) => string | undefined = () => undefined;
   readonly #firstFrameTimers = new Map<Link, ReturnType<typeof setTimeout>>();
@@ -81,6 +83,10 @@ export class SocpNode implements MeshHost, HttpEndpoint {
     this.ctx = ctx;
     this.#caCerts = caCerts;
     this.#lock = lock;
+    this.#writer = new DialectWriter({
+      self: () => ctx.state.self,
+      channel: () => ctx.state.channel,
+    });
     this.#tables = routeTables(ctx.config);
     this.mesh = new Mesh(this);
     this.channel = new PublicChannel(this);
@@ -272,13 +278,18 @@ export class SocpNode implements MeshHost, HttpEndpoint {
   }
 
   #send(link: Link, frame: Frame | string): void {
-    const text = typeof frame === "string" ? frame : JSON.stringify(frame);
-    if (link.send(text)) {
-      const type = typeof frame === "string"
-        ? typeInText.exec(frame.slice(0, 256))?.[1] ?? "?"
-        : frame.type;
+    const type = typeof frame === "string"
+      ? typeInText.exec(frame.slice(0, 256))?.[1] ?? "?"
+      : frame.type;
+    if (link.dialect !== "socp") {
+      // Rendered for the peer's dialect (maybe re-signed): kept in order behind the rest.
+      if (link.closed) return;
+      link.sendInOrder(this.#writer.render(link.dialect, link.peerId, frame));
       this.ctx.metrics.inc("frames_out", type);
+      return;
     }
+    const text = typeof frame === "string" ? frame : JSON.stringify(frame);
+    if (link.send(text)) this.ctx.metrics.inc("frames_out", type);
   }
 
   async #sendError(effect: Effect & { kind: "error" }): Promise<void> {
@@ -289,18 +300,22 @@ export class SocpNode implements MeshHost, HttpEndpoint {
       link.lastErrorAt = now;
       this.ctx.metrics.inc("errors_sent", code);
       // Some dialect clients stop reading on codes they do not know (SOCP.md §6.5).
-      const dialectClient = link.client !== undefined && !link.client.startsWith("socp-ts/");
-      const sent = dialectClient ? toStandardCode(code) : code;
-      this.#send(
-        link,
-        await buildError(
-          this.ctx.state.self,
-          effect.to ?? link.peerId ?? "*",
-          sent,
-          detail,
-          effect.msgRef,
-        ),
-      );
+      const foreignClient = link.client !== undefined && !link.client.startsWith("socp-ts/");
+      const sent = link.dialect === "socp" && foreignClient
+        ? toStandardCode(code)
+        : this.#writer.errorCode(link.dialect, code);
+      if (sent !== null) {
+        this.#send(
+          link,
+          await buildError(
+            this.ctx.state.self,
+            effect.to ?? link.peerId ?? "*",
+            sent as ErrorCode,
+            detail,
+            effect.msgRef,
+          ),
+        );
+      }
     } else {
       this.ctx.metrics.inc("errors_suppressed", code);
     }

@@ -26,7 +26,7 @@ type AdvertFrame = FrameOf<"USER_ADVERTISE">;
 
 /** USER_ADVERTISE and USER_REMOVE must come from the server they name. */
 function presenceSigner(ctx: NodeContext, frame: AdvertFrame | FrameOf<"USER_REMOVE">) {
-  if (frame.payload.server_id !== frame.from) {
+  if ((frame.payload.server_id ?? frame.from) !== frame.from) {
     return rejection(ErrorCode.BAD_REQUEST, "payload.server_id must equal from");
   }
   return pinnedSigner(ctx, frame.from);
@@ -140,7 +140,7 @@ const removeRoute: Route<"USER_REMOVE"> = {
   signers: presenceSigner,
   async handle(ctx, frame, link, raw) {
     const { state } = ctx;
-    const { user_id: userId, server_id: serverId } = frame.payload;
+    const { user_id: userId, server_id: serverId = frame.from } = frame.payload;
     // Only a mapping that still points at that server: the user may have moved,
     // and a remove for a location the user is not at is not passed on either
     // (clients would drop the user's presence on it).

@@ -22,6 +22,7 @@ import { decideHello, hashPassword, type HelloDecision, verifyPassword } from ".
 import { type NodeContext, type Route, signed, validatedKey } from "../context.ts";
 import { type Effect, error, send, sendAll } from "../effects.ts";
 import type { Link } from "../link.ts";
+import { helloDialect } from "../dialects/read.ts";
 import { presenceEntry, verbatimPresenceLinks } from "../presence.ts";
 import { TokenBucket } from "../rate.ts";
 import { type DirectoryEntry, LOCAL } from "../state.ts";
@@ -125,6 +126,7 @@ export const helloRoute: Route<"USER_HELLO"> = {
     const p = frame.payload;
     const userId = frame.from;
     link.client = p.client;
+    link.dialect = helloDialect(frame);
     const refuse = (code: ErrorCode, detail: string) => [error(link, code, detail, true)];
     if (state.localUsers.has(userId)) {
       return refuse(ErrorCode.NAME_IN_USE, "this user is already connected here");

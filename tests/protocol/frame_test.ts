@@ -33,7 +33,7 @@ const REQUIRED: Record<MessageType, string[]> = {
   SERVER_HELLO_LINK: ["host", "port", "pubkey"],
   SERVER_ANNOUNCE: ["host", "port", "pubkey"],
   USER_ADVERTISE: ["user_id", "server_id"],
-  USER_REMOVE: ["user_id", "server_id"],
+  USER_REMOVE: ["user_id"], // server_id defaults to from (dialect C)
   SERVER_DELIVER: ["user_id", "ciphertext", "sender", "sender_pub", "content_sig"],
   HEARTBEAT: [],
   USER_HELLO: ["client", "pubkey"],

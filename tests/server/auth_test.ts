@@ -33,6 +33,15 @@ Deno.test("decideHello follows the table of SOCP.md §10.2", () => {
   // Registered with the same key: proof of possession or the stored password.
   assert.equal(outcome({ registration: "same-key" }), "accept");
   assert.equal(outcome({ registration: "same-key", signedFresh: false }), "AUTH_FAILED");
+  // With allow_unsigned_hello (dialect B), an unsigned hello with the registered key, at home.
+  const unsignedB = {
+    signed: false,
+    sigValid: false,
+    signedFresh: false,
+    allowUnsignedHello: true,
+  };
+  assert.equal(outcome({ ...unsignedB, registration: "same-key" }), "accept");
+  assert.equal(outcome({ ...unsignedB, registration: "other-key" }), "BAD_KEY");
   assert.equal(
     outcome({
       registration: "same-key",
@@ -56,6 +65,7 @@ Deno.test("decideHello follows the table of SOCP.md §10.2", () => {
   );
   // Registered with another key: only the password replaces it; a fresh signature is not enough.
   assert.equal(outcome({ registration: "other-key" }), "BAD_KEY");
+  assert.equal(outcome({ registration: "other-key", passwordGiven: true }), "AUTH_FAILED");
   assert.equal(
     outcome({ registration: "other-key", passwordGiven: true, passwordMatches: true }),
     "replace-key",

@@ -4,7 +4,7 @@
 
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
-import { buildSigned, type FrameOf, type Identity, sha256Hex } from "../../mod.ts";
+import { buildSigned, buildUserHello, type FrameOf, type Identity, sha256Hex } from "../../mod.ts";
 import { Cluster, fixtureKeys, waitUntil } from "../_cluster.ts";
 import { ServerPeer } from "../_peer.ts";
 import { TestUser } from "../_user.ts";
@@ -44,7 +44,8 @@ Deno.test("dialect A: password registration, a new key per run, wrong passwords 
       cluster.client,
       await passwordHello(run2.identity, "guess"),
     ) as FrameOf<"ERROR">;
-    assert.equal(wrong.payload.code, "BAD_KEY");
+    // A password hello is dialect A: its client knows five codes, a wrong password among them.
+    assert.equal(wrong.payload.code, "INVALID_PASSWORD");
     const again = new TestUser(KEYS.B, "Dee", id);
     assert.equal(
       (await again.connect(
@@ -78,7 +79,7 @@ Deno.test("dialect A: password registration, a new key per run, wrong passwords 
   }
 });
 
-Deno.test("dialect clients: MSG_PRIVATE is a DM; errors use only the standard codes", async () => {
+Deno.test("dialect clients: MSG_PRIVATE is a DM; errors use only codes the client knows", async () => {
   const cluster = await Cluster.create(2);
   try {
     const server = await cluster.server("solo", []);
@@ -92,12 +93,24 @@ Deno.test("dialect clients: MSG_PRIVATE is a DM; errors use only the standard co
     await new Promise((r) => setTimeout(r, 300));
     // Same frame again: a user link has no seen_ids, so the alias is delivered too.
     assert.equal(bob.socket.ofType("USER_DELIVER").length, 2);
-    // A project-only code (BAD_REQUEST) reaches a dialect client as a standard one.
+    // A project-only code (BAD_REQUEST) is not sent to a dialect A client (its reader would die)…
     await new Promise((r) => setTimeout(r, 1100));
-    const mark = dee.socket.frames.length;
+    let mark = dee.socket.frames.length;
     dee.socket.send(await dee.sign("FILE_END", bob.id, { file_id: crypto.randomUUID() }));
-    const error = await dee.socket.next((f) => f.type === "ERROR", 5000, mark) as FrameOf<"ERROR">;
+    await new Promise((r) => setTimeout(r, 1000));
+    assert.ok(!dee.socket.frames.slice(mark).some((f) => f.type === "ERROR"));
+    // …and reaches another third-party client as a standard one (SOCP.md §6.5).
+    const tex = new TestUser(await fixtureKeys(7), "Tex");
+    await tex.connect(
+      server.url,
+      cluster.client,
+      await buildUserHello(tex.identity, { client: "third-party/0.1" }),
+    );
+    mark = tex.socket.frames.length;
+    tex.socket.send(await tex.sign("FILE_END", bob.id, { file_id: crypto.randomUUID() }));
+    const error = await tex.socket.next((f) => f.type === "ERROR", 5000, mark) as FrameOf<"ERROR">;
     assert.equal(error.payload.code, "UNKNOWN_TYPE");
+    await tex.close();
     await dee.close();
     await bob.close();
   } finally {

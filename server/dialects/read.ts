@@ -1,0 +1,45 @@
+/**
+ * How we read each dialect (SOCP.md §12, docs/PROTOCOL.md decision 50): which
+ * dialect a link speaks, recognised from its first frame. Everything a
+ * dialect peer sends that the profile already accepts is handled by the
+ * ordinary routes; what differs is recorded here, per dialect.
+ *
+ * @module
+ */
+
+import type { FrameOf } from "../../protocol/types.ts";
+
+/**
+ * A link's dialect: `socp` (the profile, our own clients and servers) or one
+ * of the foreign implementations A, B and C of ../shared/DIALECTS.md.
+ */
+export type Dialect = "socp" | "A" | "B" | "C";
+
+/** The prefix of base64url(PEM text): dialects A and B send keys so. */
+const PEM_B64 = "LS0tLS1CRUdJTi";
+
+/** Whether a key string is base64url of PEM text (dialects A and B) rather than DER (C, ours). */
+export function isPemKeyText(key: unknown): boolean {
+  return typeof key === "string" && key.startsWith(PEM_B64);
+}
+
+/**
+ * The dialect of a user link, from its USER_HELLO:
+ * - ours: `client` starts with `socp-ts/`;
+ * - A: a plaintext `password` (A's only credential; `"enc_pubkey": null`, PEM key);
+ * - B: unsigned, with a PEM key (`client:"cli-v1"`, `to` = its own id);
+ * - anything else speaks the profile.
+ *
+ * @example
+ * ```ts
+ * import { helloDialect } from "./read.ts";
+ * // link.dialect = helloDialect(frame);
+ * ```
+ */
+export function helloDialect(frame: FrameOf<"USER_HELLO">): Dialect {
+  const p = frame.payload;
+  if (p.client.startsWith("socp-ts/")) return "socp";
+  if (typeof p.password === "string") return "A";
+  if (frame.sig === undefined && isPemKeyText(p.pubkey)) return "B";
+  return "socp";
+}

@@ -1,0 +1,210 @@
+/**
+ * How we write to each dialect (docs/PROTOCOL.md decision 50): every frame
+ * for a dialect peer passes {@linkcode DialectWriter.render}, which keeps,
+ * transforms or drops it. Keys go out in the form the peer can load, frames
+ * the peer does not know are not sent, and public messages take the form its
+ * client reads. A transformed payload is signed by this server, once per
+ * form for all recipients (the envelope `to` is not signed, SOCP.md §5.1).
+ *
+ * @module
+ */
+
+import { ErrorCode, toStandardCode } from "../../protocol/errors.ts";
+import { exportPublicKey, parsePublicKey } from "../../protocol/keys.ts";
+import { signPayload } from "../../protocol/transport_sig.ts";
+import type { Identity } from "../../protocol/builders.ts";
+import type { Frame } from "../../protocol/types.ts";
+import type { Dialect } from "./read.ts";
+
+/** The 22 types a dialect A client parses; anything else ends its reader for good. */
+const A_CLIENT_TYPES: ReadonlySet<string> = new Set([
+  "FILE_START",
+  "FILE_CHUNK",
+  "FILE_END",
+  "SERVER_HELLO_JOIN",
+  "SERVER_WELCOME",
+  "SERVER_ANNOUNCE",
+  "SERVER_GOODBYE",
+  "USER_ADVERTISE",
+  "USER_REMOVE",
+  "SERVER_DELIVER",
+  "HEARTBEAT",
+  "ACK",
+  "ERROR",
+  "USER_HELLO",
+  "USER_DELIVER",
+  "MSG_DIRECT",
+  "MSG_PUBLIC_CHANNEL",
+  "PUBLIC_CHANNEL_ADD",
+  "PUBLIC_CHANNEL_UPDATED",
+  "PUBLIC_CHANNEL_KEY_SHARE",
+  "COMMAND",
+  "COMMAND_RESPONSE",
+]);
+
+/** The ERROR codes a dialect A client accepts, from ours; others are not sent. */
+const A_CLIENT_CODES: ReadonlyMap<string, string> = new Map([
+  [ErrorCode.USER_NOT_FOUND, "USER_NOT_FOUND"],
+  [ErrorCode.NAME_IN_USE, "NAME_IN_USE"],
+  [ErrorCode.TOO_LARGE, "FILE_TOO_BIG"],
+  [ErrorCode.BAD_KEY, "INVALID_PUBLIC_KEY"],
+  [ErrorCode.AUTH_FAILED, "INVALID_PASSWORD"],
+  [ErrorCode.INVALID_SIG, "INVALID_PASSWORD"],
+]);
+
+/**
+ * What a B client reads. Its public channel is plaintext by design: it reads
+ * other B users' messages and fails (harmlessly) on encrypted ones; it
+ * ignores the channel's key frames and ACKs.
+ */
+const B_CLIENT_TYPES: ReadonlySet<string> = new Set([
+  "USER_ADVERTISE",
+  "USER_REMOVE",
+  "USER_DELIVER",
+  "MSG_PUBLIC_CHANNEL",
+  "FILE_START",
+  "FILE_CHUNK",
+  "FILE_END",
+  "ERROR",
+]);
+
+/** What rendering needs of the node. */
+export interface WriterHost {
+  self(): Identity;
+  /** The adopted public-channel state: A clients take the last key they get, so only it. */
+  channel(): { version: number; creator: string | null };
+}
+
+/** Signatures kept for transformed payloads (each is one RSA signature saved). */
+const SIGNATURES_KEPT = 2048;
+
+type Json = Record<string, unknown>;
+
+/**
+ * Renders frames for dialect peers.
+ *
+ * @example
+ * ```ts
+ * import { DialectWriter } from "./write.ts";
+ * // const text = await writer.render("A", link.peerId, frame);  // null: not for this peer
+ * ```
+ */
+export class DialectWriter {
+  readonly #host: WriterHost;
+  readonly #signatures = new Map<string, Promise<string>>();
+
+  constructor(host: WriterHost) {
+    this.#host = host;
+  }
+
+  /** The code an ERROR for a `dialect` client carries, or null when it must not get one. */
+  errorCode(dialect: Dialect, code: ErrorCode): string | null {
+    if (dialect === "A") return A_CLIENT_CODES.get(code) ?? null;
+    return dialect === "socp" ? code : toStandardCode(code);
+  }
+
+  /**
+   * The text to send a user of `dialect` for `frame` (or its wire text), or
+   * null when that client must not get it.
+   */
+  render(
+    dialect: Dialect,
+    userId: string | undefined,
+    frame: Frame | string,
+  ): string | null | Promise<string | null> {
+    if (dialect === "socp" || dialect === "C") {
+      return typeof frame === "string" ? frame : JSON.stringify(frame);
+    }
+    const f = (typeof frame === "string" ? JSON.parse(frame) : frame) as Frame;
+    if (dialect === "A") return this.#forA(f, userId);
+    return this.#forB(f);
+  }
+
+  #forA(f: Frame, userId: string | undefined): string | null | Promise<string | null> {
+    if (!A_CLIENT_TYPES.has(f.type)) return null;
+    switch (f.type) {
+      case "USER_ADVERTISE":
+        return this.#advert(f, "A");
+      case "USER_DELIVER":
+        return this.#pemSenderPub(f, "A");
+      case "MSG_PUBLIC_CHANNEL":
+        // A clients read public messages only as USER_DELIVER, from their own server.
+        return this.#resigned("A-public", {
+          type: "USER_DELIVER",
+          from: this.#host.self().id,
+          to: userId ?? "*",
+          ts: f.ts,
+          payload: {
+            ciphertext: f.payload.ciphertext,
+            sender: f.from,
+            sender_pub: pem(f.payload.sender_pub),
+            content_sig: f.payload.content_sig,
+          },
+        });
+      case "PUBLIC_CHANNEL_UPDATED":
+      case "PUBLIC_CHANNEL_KEY_SHARE": {
+        const current = this.#host.channel();
+        const version = "version" in f.payload ? f.payload.version : undefined;
+        return version === current.version && f.from === current.creator ? JSON.stringify(f) : null;
+      }
+      default:
+        return JSON.stringify(f);
+    }
+  }
+
+  #forB(f: Frame): string | null | Promise<string | null> {
+    if (!B_CLIENT_TYPES.has(f.type)) return null;
+    if (f.type === "USER_ADVERTISE") return this.#advert(f, "B");
+    if (f.type === "USER_DELIVER") return this.#pemSenderPub(f, "B");
+    return JSON.stringify(f);
+  }
+
+  /** An advert re-issued by this server, with the user's key as PEM where the dialect reads it. */
+  #advert(f: Frame & { type: "USER_ADVERTISE" }, form: "A" | "B"): Promise<string | null> {
+    const p = f.payload;
+    const key = pem(p.pubkey ?? p.meta?.pubkey ?? "");
+    const meta: Json = { pubkey: key };
+    if (p.meta?.display_name !== undefined) meta.display_name = p.meta.display_name;
+    return this.#resigned(`${form}-advert`, {
+      type: "USER_ADVERTISE",
+      from: this.#host.self().id,
+      to: f.to,
+      ts: f.ts,
+      payload: { user_id: p.user_id, server_id: p.server_id, pubkey: key, meta },
+    });
+  }
+
+  #pemSenderPub(f: Frame & { type: "USER_DELIVER" }, form: "A" | "B"): Promise<string | null> {
+    return this.#resigned(`${form}-deliver`, {
+      ...f,
+      from: this.#host.self().id,
+      payload: { ...f.payload, sender_pub: pem(f.payload.sender_pub) },
+    });
+  }
+
+  /** `frame` signed by this server; the signature of one payload is made once. */
+  async #resigned(form: string, frame: Json & { payload: Json }): Promise<string | null> {
+    const { sig: _old, ...unsigned } = frame;
+    const cacheKey = `${form}:${JSON.stringify(unsigned.payload)}`;
+    let sig = this.#signatures.get(cacheKey);
+    if (!sig) {
+      sig = signPayload(this.#host.self().keys.privateKey, unsigned.payload);
+      this.#signatures.set(cacheKey, sig);
+      if (this.#signatures.size > SIGNATURES_KEPT) {
+        this.#signatures.delete(this.#signatures.keys().next().value!);
+      }
+    }
+    try {
+      return JSON.stringify({ ...unsigned, sig: await sig });
+    } catch {
+      this.#signatures.delete(cacheKey);
+      return null; // an unsignable payload: nothing goes out
+    }
+  }
+}
+
+/** A key in the PEM-text form dialects A and B load (the input is any accepted form). */
+function pem(key: string): string {
+  const parsed = parsePublicKey(key);
+  return parsed.ok ? exportPublicKey(parsed.key, "pem") : key;
+}
