@@ -109,6 +109,8 @@ async function main(options: ClientCliOptions): Promise<number> {
     identity,
     displayName: options.user,
     adapter,
+    serverDialect: options.serverDialect,
+    password: options.loginPassword,
   });
   const terminal: Console = !options.json && Deno.stdin.isTerminal()
     ? new LineEditor()
@@ -137,7 +139,16 @@ async function main(options: ClientCliOptions): Promise<number> {
  */
 export async function runClientCli(args: string[]): Promise<number> {
   const env: Record<string, string | undefined> = {};
-  for (const name of ["SOCP_SERVER", "SOCP_USER", "SOCP_DATA", "SOCP_DOWNLOADS", "SOCP_CA"]) {
+  const names = [
+    "SOCP_SERVER",
+    "SOCP_USER",
+    "SOCP_DATA",
+    "SOCP_DOWNLOADS",
+    "SOCP_CA",
+    "SOCP_SERVER_DIALECT",
+    "SOCP_LOGIN_PASSWORD",
+  ];
+  for (const name of names) {
     env[name] = Deno.env.get(name);
   }
   const parsed = parseClientOptions(args, env);

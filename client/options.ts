@@ -20,6 +20,10 @@ export interface ClientCliOptions {
   files: string[];
   insecure: boolean;
   json: boolean;
+  /** The server's dialect (docs/DIALECTS.md); ours by default. */
+  serverDialect: "socp" | "A" | "B";
+  /** A password the server checks (dialect A servers); sent only when given. */
+  loginPassword?: string;
 }
 
 /** Result of {@linkcode parseClientOptions}. */
@@ -42,6 +46,11 @@ Usage: socp-client --server URL --user NAME [options]
   --files DIR           a directory you may send files from (repeatable); in a terminal,
                         other files are sent after you allow reading them
   --insecure            allow plain ws:// (development only; never disables certificate checks)
+  --server-dialect D    the server's dialect: socp (default), A or B (docs/DIALECTS.md)
+                                                                              [SOCP_SERVER_DIALECT]
+  --login-password PW   a password the server checks (dialect A servers need one); sent to
+                        the server only when given; prefer the variable, a flag shows in ps
+                                                                              [SOCP_LOGIN_PASSWORD]
   --json                one JSON object per line on stdout for every event
   --help                this help
 
@@ -78,6 +87,8 @@ export function parseClientOptions(
         files: { type: "string", multiple: true },
         insecure: { type: "boolean" },
         json: { type: "boolean" },
+        "server-dialect": { type: "string" },
+        "login-password": { type: "string" },
         help: { type: "boolean" },
       },
     }).values;
@@ -96,6 +107,18 @@ export function parseClientOptions(
   } catch {
     return { ok: false, error: `--server must be a wss:// URL, got ${JSON.stringify(server)}` };
   }
+  const serverDialect = values["server-dialect"] ?? env.SOCP_SERVER_DIALECT ?? "socp";
+  if (serverDialect !== "socp" && serverDialect !== "A" && serverDialect !== "B") {
+    return { ok: false, error: "--server-dialect must be socp, A or B" };
+  }
+  const loginPassword = values["login-password"] ?? env.SOCP_LOGIN_PASSWORD;
+  if (serverDialect === "A" && !loginPassword) {
+    return {
+      ok: false,
+      error: "a dialect A server logs users in by password: give --login-password " +
+        "(or SOCP_LOGIN_PASSWORD)",
+    };
+  }
   const dataDir = values.data ?? env.SOCP_DATA ?? `.socp/clients/${sanitizeFileName(user, "user")}`;
   return {
     ok: true,
@@ -109,6 +132,8 @@ export function parseClientOptions(
       files: values.files ?? [],
       insecure: values.insecure ?? false,
       json: values.json ?? false,
+      serverDialect,
+      ...(loginPassword ? { loginPassword } : {}),
     },
   };
 }

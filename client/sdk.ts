@@ -16,28 +16,28 @@
  * @module
  */
 
-import {
-  buildMsgDirect,
-  buildMsgPublic,
-  buildSigned,
-  buildUserHello,
-  type Identity,
-} from "../protocol/builders.ts";
+import { buildMsgDirect, buildMsgPublic, type Identity } from "../protocol/builders.ts";
 import { CHANNEL_KEY_CAP } from "../protocol/channel_key.ts";
-import { msgRef } from "../protocol/dedup.ts";
 import { ErrorCode, SocpError } from "../protocol/errors.ts";
 import { parsePublicKey } from "../protocol/keys.ts";
 import { OAEP_MAX_PLAINTEXT } from "../protocol/limits.ts";
-import { type FrameOf, PRESENCE_LITE_CAP } from "../protocol/types.ts";
+import { type Envelope, type FrameOf, PRESENCE_LITE_CAP } from "../protocol/types.ts";
 import { FAST_FILES as FAST_FILES_CAP, fileFrames, type FileTarget } from "./_file_send.ts";
 
 import { frameOrNull } from "./_frames.ts";
-import { awaitReply } from "./_replies.ts";
+import { askList, lookUp } from "./_list.ts";
 import { ChannelKeys } from "./channel_keys.ts";
 import { type Contact, Directory, type Listing } from "./directory.ts";
 import { EventHub, type UserListing } from "./events.ts";
-import { acceptsAdvert, RECEIVE, type ReceiveContext } from "./receive.ts";
+import { RECEIVE, type ReceiveContext } from "./receive.ts";
 import { IncomingTransfers } from "./transfers.ts";
+import {
+  acksHello,
+  helloFor,
+  publicChannelProblem,
+  type ServerDialect,
+  writeForServer,
+} from "./server_dialect.ts";
 
 export { fileFrames, type FileTarget };
 
@@ -64,6 +64,10 @@ export interface ClientOptions {
    * public-channel key, and presence without every user's advert).
    */
   caps?: string[];
+  /** The server's dialect (default ours; docs/DIALECTS.md). */
+  serverDialect?: ServerDialect;
+  /** A password for servers that check one (dialect A); sent only when given. */
+  password?: string;
 }
 
 /** The capability that enables fast (AES-GCM) DM files (SOCP.md §8.5). */
@@ -72,6 +76,7 @@ const BACKOFF_MS = [1000, 2000, 4000, 8000, 16000, 30000];
 const MAX_BUFFERED = 1024 * 1024; // back-pressure: SOCP.md §8.1
 const MAX_PUBLIC_TEXT = 16 * 1024;
 const LOOKUP_TIMEOUT_MS = 5000;
+const HELLO_TIMEOUT_MS = 15_000;
 
 /**
  * A connected user.
@@ -84,7 +89,10 @@ export class SocpClient implements ReceiveContext {
   readonly events: EventHub = new EventHub();
   readonly server: { id?: string; key?: import("../protocol/keys.ts").PublicKey } = {};
   readonly #options: ClientOptions;
+  readonly #dialect: ServerDialect;
   #socket?: WebSocket;
+  /** Frames rewritten for a dialect server, sent in order. */
+  #outgoing: Promise<void> = Promise.resolve();
   #closed = false;
   #attempt = 0;
   #retry?: ReturnType<typeof setTimeout>;
@@ -95,6 +103,7 @@ export class SocpClient implements ReceiveContext {
 
   constructor(options: ClientOptions) {
     this.#options = options;
+    this.#dialect = options.serverDialect ?? "socp";
     this.identity = options.identity;
     this.directory = new Directory(options.identity.id);
     this.channel = new ChannelKeys(options.identity.id, options.identity.keys.privateKey);
@@ -125,22 +134,25 @@ export class SocpClient implements ReceiveContext {
     const socket = await this.#options.adapter.connect(this.#options.url);
     this.#socket = socket;
     const accepted = new Promise<void>((resolve, reject) => {
+      const ready = (serverId: string) => {
+        this.server.id = serverId;
+        this.#attempt = 0;
+        this.emit({ type: "ready", userId: this.identity.id, serverId, server: this.#options.url });
+        resolve();
+      };
       socket.onmessage = (event) => {
         const frame = frameOrNull(event.data);
         if (!frame) return;
         if (frame.type === "PRESENCE") this.#presenceLite = true;
         if (this.server.id === undefined && frame.type === "ACK") {
-          this.server.id = frame.from;
           const key = parsePublicKey(frame.payload.server_pub);
           if (key.ok) this.server.key = key.key;
-          this.#attempt = 0;
-          this.emit({
-            type: "ready",
-            userId: this.identity.id,
-            serverId: frame.from,
-            server: this.#options.url,
-          });
-          resolve();
+          ready(frame.from);
+        } else if (
+          this.server.id === undefined && frame.type !== "ERROR" && !acksHello(this.#dialect)
+        ) {
+          // Dialect servers send no ACK: the first frame that is not a refusal is the welcome.
+          ready(frame.from);
         } else if (this.server.id === undefined && frame.type === "ERROR") {
           reject(new SocpError(frame.payload.code as ErrorCode, frame.payload.detail ?? "refused"));
         }
@@ -166,12 +178,30 @@ export class SocpClient implements ReceiveContext {
       display_name: this.#options.displayName,
       caps: this.#options.caps ?? [FAST_FILES, CHANNEL_KEY_CAP, PRESENCE_LITE_CAP],
     };
-    socket.send(
-      JSON.stringify(
-        await buildUserHello(this.identity, { meta, to: this.server.id ?? "*", proof: true }),
-      ),
-    );
-    await accepted;
+    const to = this.server.id ?? "*";
+    const hello = await helloFor(this.#dialect, this.identity, {
+      meta,
+      to,
+      password: this.#options.password,
+    });
+    socket.send(JSON.stringify(hello));
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const unanswered = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        reject(
+          new SocpError(
+            ErrorCode.TIMEOUT,
+            "the server did not answer the hello (a dialect server? see --server-dialect)",
+          ),
+        );
+        socket.close();
+      }, HELLO_TIMEOUT_MS);
+    });
+    try {
+      await Promise.race([accepted, unanswered]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   async #receive(frame: NonNullable<ReturnType<typeof frameOrNull>>): Promise<void> {
@@ -230,7 +260,10 @@ export class SocpClient implements ReceiveContext {
   #send(frame: unknown): void {
     const socket = this.#socket;
     if (!socket || !this.connected) throw new SocpError(ErrorCode.TIMEOUT, "not connected");
-    socket.send(JSON.stringify(frame));
+    if (this.#dialect === "socp") return socket.send(JSON.stringify(frame));
+    const rewritten = writeForServer(this.#dialect, this.identity, frame as Envelope);
+    this.#outgoing = this.#outgoing.then(async () => socket.send(JSON.stringify(await rewritten)))
+      .catch(() => {}); // a closed socket: the frame is lost with it
   }
 
   /** Waits while more than 1 MiB is buffered on the socket (SOCP.md §8.1). */
@@ -257,21 +290,10 @@ export class SocpClient implements ReceiveContext {
   }
 
   /** Sends USER_LOOKUP and waits for the advert, a USER_NOT_FOUND for it, or a timeout. */
-  async #lookup(userId: string): Promise<Contact | undefined> {
+  #lookup(userId: string): Promise<Contact | undefined> {
     const socket = this.#socket;
-    if (!socket) return undefined;
-    const payload = { user_ids: [userId] };
-    const ref = await msgRef(payload);
-    const answered = awaitReply(socket, async (frame) => {
-      if (frame.type === "ERROR") return frame.payload.msg_ref === ref || undefined;
-      if (frame.type !== "USER_ADVERTISE" || frame.payload.user_id !== userId) return undefined;
-      if (!(await acceptsAdvert(this, frame))) return undefined;
-      await this.directory.advertise(frame); // the queued copy then changes nothing
-      return true;
-    }, LOOKUP_TIMEOUT_MS);
-    this.#send(await buildSigned(this.identity, "USER_LOOKUP", this.server.id ?? "*", payload));
-    await answered;
-    return this.directory.get(userId);
+    if (!socket) return Promise.resolve(undefined);
+    return lookUp(this, socket, userId, (frame) => this.#send(frame), LOOKUP_TIMEOUT_MS);
   }
 
   /** Resolves a name, id or id prefix to an online user, or throws a clear error. */
@@ -315,6 +337,8 @@ export class SocpClient implements ReceiveContext {
 
   /** Sends a public-channel message under the current channel key. */
   async sendPublic(text: string): Promise<FrameOf<"MSG_PUBLIC_CHANNEL">> {
+    const problem = publicChannelProblem(this.#dialect);
+    if (problem) throw new SocpError(ErrorCode.BAD_REQUEST, problem);
     const current = this.channel.current();
     if (!current) {
       throw new SocpError(
@@ -363,29 +387,14 @@ export class SocpClient implements ReceiveContext {
   async list(timeoutMs = 10_000): Promise<UserListing[]> {
     const socket = this.#socket;
     if (!socket) throw new SocpError(ErrorCode.TIMEOUT, "not connected");
-    const response = awaitReply(
+    const users = await askList({
+      identity: this.identity,
+      directory: this.directory,
+      dialect: this.#dialect,
+      serverId: this.server.id,
       socket,
-      (frame) => frame.type === "LIST_RESPONSE" ? frame : undefined,
-      timeoutMs,
-    );
-    this.#send(await buildSigned(this.identity, "LIST_REQUEST", this.server.id ?? "*", {}));
-    const answer = await response;
-    if (!answer) throw new SocpError(ErrorCode.TIMEOUT, "no LIST_RESPONSE");
-    const users = answer.payload.users.map((entry): UserListing => {
-      const e = typeof entry === "string"
-        ? { user_id: entry, server_id: "", display_name: entry }
-        : entry;
-      const listing: UserListing = {
-        user_id: e.user_id,
-        display_name: e.display_name ?? e.user_id,
-        server_id: e.server_id,
-      };
-      const fp = e.user_id === this.identity.id
-        ? undefined
-        : this.directory.get(e.user_id)?.fingerprint;
-      if (fp) listing.fingerprint = fp;
-      return listing;
-    });
+      send: (frame) => this.#send(frame),
+    }, timeoutMs);
     this.emit({ type: "users", users });
     return users;
   }

@@ -54,7 +54,7 @@ export function serverPermissions(config: NodeConfig): string[] {
  * @example
  * ```ts
  * import { clientPermissions } from "./permissions.ts";
- * clientPermissions({ server: "wss://chat.example:8443/ws", user: "a", dataDir: "d", downloads: "d/dl", files: [], insecure: false, json: false })[0];
+ * clientPermissions({ server: "wss://chat.example:8443/ws", user: "a", dataDir: "d", downloads: "d/dl", files: [], insecure: false, json: false, serverDialect: "socp" })[0];
  * // "--allow-net=chat.example:8443"
  * ```
  */
