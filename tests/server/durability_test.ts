@@ -12,7 +12,12 @@ Deno.test("a hello whose registration cannot be stored is refused, never ACKed o
   const cluster = await Cluster.create(0);
   const intro = await cluster.introducer("intro");
   // A small cap on a's database: every registration takes some of it.
-  const a = await cluster.server("a", [intro], ["--max-db-bytes", String(160 * 1024)]);
+  const a = await cluster.server("a", [intro], [
+    "--max-db-bytes",
+    String(160 * 1024),
+    "--max-conns-per-ip", // every registered user stays connected, from 127.0.0.1
+    "1000",
+  ]);
   const b = await cluster.server("b", [intro]);
   const observer = new TestUser(KEYS.B, "Observer");
   const users: TestUser[] = [];
