@@ -71,6 +71,12 @@ export class Link {
   introducerKey?: PublicKey | null;
   /** The dialect the peer speaks (server/dialects/); frames to it are rendered for it. */
   dialect: Dialect = "socp";
+  /**
+   * A join socket the peer never reads again (dialect A): nothing more is
+   * sent on it, it is never closed as a duplicate, and its frames are still
+   * handled.
+   */
+  unread = false;
   /** User links: the client software string from USER_HELLO. */
   client?: string;
   /** User links: the capabilities the hello listed in `meta.caps`. */

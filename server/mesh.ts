@@ -18,10 +18,11 @@ import { type NodeContext, signed } from "./context.ts";
 import { type DialWhen, type Effect, send } from "./effects.ts";
 import { forgetPeerUsers, linkSync } from "./_link_sync.ts";
 import { releasePendingMove } from "./handlers/directory.ts";
+import { addressTaken, forgetAnnouncedServer, UnreachableHosts } from "./_mesh_upkeep.ts";
 import type { Link, LinkKind } from "./link.ts";
 import type { LinkSocket } from "./ws/socket.ts";
 import { TokenBucket } from "./rate.ts";
-import { BINDINGS_CAP, HEARTBEAT_CAP, LOCAL, type ServerAddress } from "./state.ts";
+import { BINDINGS_CAP, HEARTBEAT_CAP, type ServerAddress } from "./state.ts";
 
 /** What the mesh needs from its node. */
 export interface MeshHost {
@@ -75,8 +76,7 @@ export class Mesh {
   /** Peers whose link closed as their duplicate, until the kept link binds or the wait ends. */
   readonly #awaitingKept = new Set<string>();
   readonly #joinWaiters = new Map<Link, (joined: boolean) => void>();
-  /** Servers hosting users in our directory that we have no link to, since when. */
-  readonly #unlinkedSince = new Map<string, number>();
+  readonly #unreachable = new UnreachableHosts();
   readonly #sleepers = new Set<() => void>();
   #heartbeatTimer?: ReturnType<typeof setInterval>;
   #stopped = false;
@@ -229,6 +229,8 @@ export class Mesh {
   ensureLink(serverId: string, when: DialWhen = "due"): void {
     const { state, config } = this.#ctx;
     if (this.#stopped || serverId === state.self.id || state.links.has(serverId)) return;
+    // Dialect A servers dial every server they are told of; they are not dialled.
+    if (state.peerDialects.get(serverId) === "A") return;
     if (this.#dialing.has(serverId) || !state.serverAddrs.has(serverId)) return;
     const retry = this.#retries.get(serverId) ?? { attempt: 0 };
     this.#retries.set(serverId, retry);
@@ -254,7 +256,7 @@ export class Mesh {
     const { state, log } = this.#ctx;
     const address = state.serverAddrs.get(serverId);
     if (this.#stopped || !address || state.links.has(serverId)) return;
-    const taken = this.#addressTaken(serverId, address);
+    const taken = addressTaken(this.#ctx.state, serverId, address);
     if (taken) {
       log.warn("not dialling a server at an address another server holds", {
         server: serverId,
@@ -301,33 +303,11 @@ export class Mesh {
     this.#dialing.delete(serverId);
   }
 
-  /** Forgets an announced server that never answered: its pin, address and retries. */
+  /** Forgets an announced server that never answered, with its retries. */
   #forgetServer(serverId: string): Effect[] {
-    const { state, log } = this.#ctx;
-    log.info("forgetting an announced server that never answered", { server: serverId });
-    state.unconfirmedServers.delete(serverId);
-    state.pins.delete(serverId);
-    state.serverAddrs.delete(serverId);
-    state.peerCaps.delete(serverId);
-    state.heartbeatPeers.delete(serverId);
     clearTimeout(this.#retries.get(serverId)?.timer);
     this.#retries.delete(serverId);
-    return [{ kind: "persist", write: (store) => store.deleteServer(serverId) }];
-  }
-
-  /**
-   * The server that is this node, or that holds a live link, at `address`:
-   * an announcement naming another id there is a lie (or stale), and dialling
-   * it would only cut the real link as a duplicate.
-   */
-  #addressTaken(serverId: string, address: ServerAddress): string | undefined {
-    const { state } = this.#ctx;
-    const same = (a?: ServerAddress) => a?.host === address.host && a?.port === address.port;
-    if (same(state.address)) return state.self.id;
-    for (const [id, link] of state.links) {
-      if (id !== serverId && !link.closed && same(state.serverAddrs.get(id))) return id;
-    }
-    return undefined;
+    return forgetAnnouncedServer(this.#ctx, serverId);
   }
 
   // --- binding and loss ------------------------------------------------------
@@ -347,7 +327,11 @@ export class Mesh {
     const effects: Effect[] = [];
     const existing = state.links.get(peerId);
     let keep = link;
-    if (existing && existing !== link && !existing.closed) {
+    if (existing?.unread || link.unread) {
+      // A dialect A join socket stays open beside the link A dialled (closing it makes A
+      // re-join in a loop); the link that is read carries our frames.
+      keep = link.unread && existing && !existing.closed ? existing : link;
+    } else if (existing && existing !== link && !existing.closed) {
       keep = preferredLink(state.self.id, existing, link);
       const loser = keep === existing ? link : existing;
       log.info("duplicate link: keeping one", { server: peerId, kept: keep.id, closed: loser.id });
@@ -359,7 +343,7 @@ export class Mesh {
     state.links.set(peerId, keep);
     state.unconfirmedServers.delete(peerId);
     this.#awaitingKept.delete(peerId);
-    this.#unlinkedSince.delete(peerId);
+    this.#unreachable.linked(peerId);
     keep.boundAt = this.#ctx.now();
     // The attempt count survives until the link has proved itself (see linkLost).
     clearTimeout(this.#retries.get(peerId)?.timer);
@@ -438,7 +422,7 @@ export class Mesh {
   async #tick(): Promise<void> {
     const { state, config, log } = this.#ctx;
     const now = this.#ctx.now();
-    const effects: Effect[] = await this.#forgetUnreachable(now);
+    const effects: Effect[] = await this.#unreachable.sweep(this.#ctx, now, this.#awaitingKept);
     for (const link of state.serverLinks()) {
       const subject = link.sawHeartbeat || state.heartbeatPeers.has(link.peerId!);
       if (subject && now - link.lastValidAt > config.limits.linkTimeoutMs) {
@@ -452,33 +436,6 @@ export class Mesh {
       effects.push(send(link, await this.#heartbeat(link.peerId!)));
     }
     await this.#host.apply(effects);
-  }
-
-  /**
-   * Users learned (through another server's relay) on a server we have had no
-   * link to for two link timeouts cannot be routed to: forget them, as a
-   * lost link would.
-   */
-  async #forgetUnreachable(now: number): Promise<Effect[]> {
-    const { state, config } = this.#ctx;
-    const hosts = new Set<string>();
-    for (const at of state.userLocations.values()) {
-      if (at !== LOCAL && !state.links.has(at) && !this.#awaitingKept.has(at)) hosts.add(at);
-    }
-    for (const id of this.#unlinkedSince.keys()) {
-      if (!hosts.has(id)) this.#unlinkedSince.delete(id);
-    }
-    const effects: Effect[] = [];
-    for (const id of hosts) {
-      const since = this.#unlinkedSince.get(id) ?? now;
-      this.#unlinkedSince.set(id, since);
-      if (now - since < 2 * config.limits.linkTimeoutMs) continue;
-      this.#unlinkedSince.delete(id);
-      const { gone, effects: notices } = await forgetPeerUsers(this.#ctx, id);
-      effects.push(...notices);
-      for (const userId of gone) effects.push(...await releasePendingMove(this.#ctx, userId));
-    }
-    return effects;
   }
 
   /** Sleeps `ms`, or until {@linkcode Mesh.stop}. */

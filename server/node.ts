@@ -284,7 +284,10 @@ export class SocpNode implements MeshHost, HttpEndpoint {
     if (link.dialect !== "socp") {
       // Rendered for the peer's dialect (maybe re-signed): kept in order behind the rest.
       if (link.closed) return;
-      link.sendInOrder(this.#writer.render(link.dialect, link.peerId, frame));
+      const kind = link.kind === "user" || link.kind === "server" ? link.kind : "other";
+      // A dialect A server never reads its join socket again: only the WELCOME goes there.
+      if (link.unread && !(typeof frame !== "string" && frame.type === "SERVER_WELCOME")) return;
+      link.sendInOrder(this.#writer.render(link.dialect, { kind, id: link.peerId }, frame));
       this.ctx.metrics.inc("frames_out", type);
       return;
     }

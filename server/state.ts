@@ -8,6 +8,7 @@
 import type { Identity } from "../protocol/builders.ts";
 import type { PublicKey } from "../protocol/keys.ts";
 import { type FrameOf, PRESENCE_LITE_CAP, type UserMeta } from "../protocol/types.ts";
+import type { Dialect } from "./dialects/read.ts";
 import type { Link } from "./link.ts";
 import { PendingMoves } from "./moves.ts";
 import { PasswordThrottle } from "./password_throttle.ts";
@@ -133,6 +134,8 @@ export class ServerState {
    * yet; forgotten if dialling them keeps failing (server/mesh.ts).
    */
   readonly unconfirmedServers: Set<string> = new Set();
+  /** Dialects of servers that are not ours (server/dialects/), by server id. */
+  readonly peerDialects: Map<string, Dialect> = new Map();
   /** Capabilities servers declared in their hello payloads, by server id. */
   readonly peerCaps: Map<string, ReadonlySet<string>> = new Map();
   /** Adverts waiting for their user's current location to end. */

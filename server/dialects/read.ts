@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { FrameOf } from "../../protocol/types.ts";
+import type { FrameOf, ServerAddressPayload } from "../../protocol/types.ts";
 
 /**
  * A link's dialect: `socp` (the profile, our own clients and servers) or one
@@ -41,5 +41,24 @@ export function helloDialect(frame: FrameOf<"USER_HELLO">): Dialect {
   if (p.client.startsWith("socp-ts/")) return "socp";
   if (typeof p.password === "string") return "A";
   if (frame.sig === undefined && isPemKeyText(p.pubkey)) return "B";
+  return "socp";
+}
+
+/**
+ * The dialect of a server link, from the first frame of a server: ours
+ * declare `caps`; dialect A opens links (and joins) signed, with a PEM key
+ * and no `caps`; anything else speaks the profile.
+ *
+ * @example
+ * ```ts
+ * import { serverDialect } from "./read.ts";
+ * // link.dialect = serverDialect(frame);
+ * ```
+ */
+export function serverDialect(
+  frame: { sig?: string; payload: ServerAddressPayload },
+): Dialect {
+  if (frame.payload.caps !== undefined) return "socp";
+  if (frame.sig !== undefined && isPemKeyText(frame.payload.pubkey)) return "A";
   return "socp";
 }

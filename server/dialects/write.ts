@@ -104,20 +104,87 @@ export class DialectWriter {
   }
 
   /**
-   * The text to send a user of `dialect` for `frame` (or its wire text), or
-   * null when that client must not get it.
+   * The text to send a peer of `dialect` for `frame` (or its wire text), or
+   * null when that peer must not get it. `peer` says whether the link is a
+   * user's or a server's, and whom.
    */
   render(
     dialect: Dialect,
-    userId: string | undefined,
+    peer: { kind: "user" | "server" | "other"; id?: string },
     frame: Frame | string,
   ): string | null | Promise<string | null> {
     if (dialect === "socp" || dialect === "C") {
       return typeof frame === "string" ? frame : JSON.stringify(frame);
     }
     const f = (typeof frame === "string" ? JSON.parse(frame) : frame) as Frame;
-    if (dialect === "A") return this.#forA(f, userId);
+    // A pending link gets only its hello's answer: a WELCOME (a server) or an ERROR (either).
+    if (dialect === "A") return peer.kind === "user" ? this.#forA(f, peer.id) : this.#forAServer(f);
     return this.#forB(f);
+  }
+
+  /**
+   * A dialect A server loads only PEM keys, verifies every frame by its
+   * `from`, and locates a user at the envelope `from` of its advert: adverts
+   * and removes go to it re-issued by us (its DMs for those users then come
+   * to us), keys as PEM, and what it does not know is not sent.
+   */
+  #forAServer(f: Frame): string | null | Promise<string | null> {
+    const self = this.#host.self().id;
+    switch (f.type) {
+      case "SERVER_WELCOME":
+        return this.#resigned("A-welcome", {
+          ...f,
+          payload: {
+            ...f.payload,
+            servers: f.payload.servers?.map((e) => ({ ...e, pubkey: pem(e.pubkey) })) ?? [],
+            clients: f.payload.clients?.map((e) => ({ ...e, pubkey: pem(e.pubkey ?? "") })) ?? [],
+          },
+        });
+      case "SERVER_ANNOUNCE":
+        return this.#resigned("A-announce", {
+          ...f,
+          payload: { ...f.payload, pubkey: pem(f.payload.pubkey) },
+        });
+      case "USER_ADVERTISE": {
+        const key = pem(f.payload.pubkey ?? f.payload.meta?.pubkey ?? "");
+        const meta: Json = {};
+        if (f.payload.meta?.display_name !== undefined) {
+          meta.display_name = f.payload.meta.display_name;
+        }
+        return this.#resigned("A-peer-advert", {
+          type: "USER_ADVERTISE",
+          from: self,
+          to: "*",
+          ts: f.ts,
+          payload: { user_id: f.payload.user_id, server_id: self, pubkey: key, meta },
+        });
+      }
+      case "USER_REMOVE":
+        return this.#resigned("A-peer-remove", {
+          type: "USER_REMOVE",
+          from: self,
+          to: "*",
+          ts: f.ts,
+          payload: { user_id: f.payload.user_id, server_id: self },
+        });
+      case "SERVER_DELIVER":
+        if ("type" in f.payload) return JSON.stringify(f);
+        return this.#resigned("A-deliver", {
+          ...f,
+          from: self,
+          payload: { ...f.payload, sender_pub: pem(f.payload.sender_pub) },
+        });
+      case "MSG_PUBLIC_CHANNEL":
+      case "FILE_START":
+      case "FILE_CHUNK":
+      case "FILE_END":
+      case "PUBLIC_CHANNEL_UPDATED":
+      case "PUBLIC_CHANNEL_KEY_SHARE":
+      case "ERROR":
+        return JSON.stringify(f); // unchanged: A verifies the originator's own signature
+      default:
+        return null; // HELLO_LINK, HEARTBEAT, ACK, ADD, CTRL_CLOSE, our extensions: unknown to A
+    }
   }
 
   #forA(f: Frame, userId: string | undefined): string | null | Promise<string | null> {

@@ -13,6 +13,7 @@ import { type NodeContext, rejection, type Route, signed, validatedKey } from ".
 import { type Effect, error, persist, send } from "../effects.ts";
 import { saveServerId } from "../identity.ts";
 import { claimOfEntry, entryOfRow } from "../bindings.ts";
+import { serverDialect } from "../dialects/read.ts";
 import { displacedEffects, settleClaim } from "../identity_claims.ts";
 import { BINDINGS_CAP, HEARTBEAT_CAP, LOCAL } from "../state.ts";
 
@@ -86,6 +87,12 @@ export const joinRoute: Route<"SERVER_HELLO_JOIN"> = {
     state.serverAddrs.set(assigned, { host, port });
     if (frame.payload.caps?.includes(HEARTBEAT_CAP)) state.heartbeatPeers.add(assigned);
     state.peerCaps.set(assigned, new Set(frame.payload.caps ?? []));
+    link.dialect = serverDialect(frame);
+    if (link.dialect === "A") {
+      // A never reads its join socket again, and re-joins at once if it is closed.
+      state.peerDialects.set(assigned, "A");
+      link.unread = true;
+    }
     const now = ctx.now();
     const lists = welcomeLists(ctx, assigned);
     const welcome = await signed(ctx, "SERVER_WELCOME", assigned, {

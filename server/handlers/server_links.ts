@@ -26,6 +26,7 @@ import { type Effect, error, persist, send, sendAll } from "../effects.ts";
 import type { Link } from "../link.ts";
 import { DUPLICATE_LINK } from "../link_policy.ts";
 import { bindingsSync } from "../_link_sync.ts";
+import { serverDialect } from "../dialects/read.ts";
 import { notFoundDetail, routeToUser } from "../routing.ts";
 import { HEARTBEAT_CAP } from "../state.ts";
 
@@ -89,6 +90,8 @@ export const serverHelloRoute: Route<"SERVER_HELLO_LINK" | "SERVER_ANNOUNCE"> = 
     if (!pin && config.requireKnownServers) {
       return [error(link, ErrorCode.BAD_KEY, "unknown server (require-known-servers)", true)];
     }
+    link.dialect = serverDialect(frame);
+    if (link.dialect !== "socp") state.peerDialects.set(frame.from, link.dialect);
     return [learnServer(ctx, frame.from, frame.payload, "link"), {
       kind: "bind",
       link,
