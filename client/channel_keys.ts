@@ -23,6 +23,8 @@ export interface ChannelKey {
   /** Id of the server (or user) that created it. */
   creator: string;
   key: Uint8Array;
+  /** `"pem"`: our server says members read keys only as PEM, so `sender_pub` goes as PEM. */
+  senderPubForm?: "pem";
 }
 
 const KEEP = 4;
@@ -105,7 +107,8 @@ export class ChannelKeys {
     const wrap = await openChannelKey(frame, serverKey);
     const key = wrap && await decryptWith(this.#privateKey, wrap.wrapped_key);
     if (!key || key.length !== 32) return false;
-    return this.#store({ version: frame.payload.version, creator: frame.payload.creator, key });
+    const { version, creator, sender_pub_form: senderPubForm } = frame.payload;
+    return this.#store({ version, creator, key, ...(senderPubForm ? { senderPubForm } : {}) });
   }
 
   /**

@@ -353,7 +353,9 @@ export class SocpClient implements ReceiveContext {
         `message is ${bytes} bytes; the limit is ${MAX_PUBLIC_TEXT}`,
       );
     }
-    const frame = await buildMsgPublic(this.identity, current.key, current.version, text);
+    const frame = await buildMsgPublic(this.identity, current.key, current.version, text, {
+      senderPubForm: current.senderPubForm,
+    });
     this.#send(frame);
     return frame;
   }

@@ -12,7 +12,7 @@ import { encodeBase64url } from "./base64url.ts";
 import { dmContentSig, keyShareContentSig, publicContentSig } from "./content_sig.ts";
 import type { ErrorCode } from "./errors.ts";
 import { nowMs } from "./ids.ts";
-import type { KeyPair, PublicKey } from "./keys.ts";
+import { exportPublicKey, type KeyPair, type PublicKey } from "./keys.ts";
 import { signPresenceProof } from "./presence_proof.ts";
 import { encryptFor } from "./rsa.ts";
 import { signFrame } from "./transport_sig.ts";
@@ -227,6 +227,8 @@ export function buildUserDeliver(
 /**
  * A MSG_PUBLIC_CHANNEL: the text as an AES-GCM blob under the channel key,
  * `key_version`, a public-form content signature and a transport signature.
+ * `senderPubForm: "pem"` sends our key as PEM text, for channels whose
+ * members include dialect A servers (their clients load only PEM).
  *
  * @example
  * ```ts
@@ -234,6 +236,8 @@ export function buildUserDeliver(
  * const bob = { id: crypto.randomUUID(), keys: await generateKeyPair() };
  * const msg = await buildMsgPublic(bob, generateAesKey(), 3, "hello all");
  * msg.to; // "public"
+ * const forA = await buildMsgPublic(bob, generateAesKey(), 3, "hi", { senderPubForm: "pem" });
+ * forA.payload.sender_pub.startsWith("LS0tLS1CRUdJTi"); // true: base64url of "-----BEGIN"
  * ```
  */
 export async function buildMsgPublic(
@@ -241,8 +245,9 @@ export async function buildMsgPublic(
   groupKey: AesKey,
   keyVersion: number,
   text: string,
-  ts: number = nowMs(),
+  options: { ts?: number; senderPubForm?: "der" | "pem" } = {},
 ): Promise<FrameOf<"MSG_PUBLIC_CHANNEL">> {
+  const ts = options.ts ?? nowMs();
   const ciphertext = await aesGcmEncrypt(groupKey, text);
   const content_sig = await publicContentSig(sender.keys.privateKey, {
     ciphertext,
@@ -251,7 +256,9 @@ export async function buildMsgPublic(
   });
   const payload = {
     ciphertext,
-    sender_pub: sender.keys.publicKey.b64,
+    sender_pub: options.senderPubForm === "pem"
+      ? exportPublicKey(sender.keys.publicKey, "pem")
+      : sender.keys.publicKey.b64,
     content_sig,
     key_version: keyVersion,
   };

@@ -22,8 +22,15 @@ import type { ChannelWrap, FrameOf } from "./types.ts";
 export const CHANNEL_KEY_CAP = "channel-key";
 
 /** What the root signature covers: the state and the root of its wraps. */
-function rootStatement(version: number, creator: string, count: number, root: Uint8Array) {
-  return { purpose: "socp-channel-key/1", version, creator, count, root: toHex(root) };
+function rootStatement(
+  version: number,
+  creator: string,
+  count: number,
+  root: Uint8Array,
+  senderPubForm?: "pem",
+) {
+  const statement = { purpose: "socp-channel-key/1", version, creator, count, root: toHex(root) };
+  return senderPubForm ? { ...statement, sender_pub_form: senderPubForm } : statement;
 }
 
 function leafOf(wrap: ChannelWrap): Promise<Uint8Array> {
@@ -51,6 +58,7 @@ export async function buildChannelKeyFrames(
   wraps: readonly ChannelWrap[],
   recipients: ReadonlySet<string>,
   ts: number = Date.now(),
+  senderPubForm?: "pem",
 ): Promise<Map<string, FrameOf<"PUBLIC_CHANNEL_KEY">>> {
   const frames = new Map<string, FrameOf<"PUBLIC_CHANNEL_KEY">>();
   const wanted = wraps.some((w) => recipients.has(w.member_id));
@@ -59,7 +67,7 @@ export async function buildChannelKeyFrames(
   const root = levels[levels.length - 1][0];
   const rootSig = await signPayload(
     server.keys.privateKey,
-    rootStatement(version, creator, wraps.length, root),
+    rootStatement(version, creator, wraps.length, root, senderPubForm),
   );
   wraps.forEach((wrap, index) => {
     if (!recipients.has(wrap.member_id)) return;
@@ -77,6 +85,7 @@ export async function buildChannelKeyFrames(
         wrapped_key: wrap.wrapped_key,
         proof: merkleProof(levels, index).map(encodeBase64url),
         root_sig: rootSig,
+        ...(senderPubForm ? { sender_pub_form: senderPubForm } : {}),
       },
     });
   });
@@ -106,7 +115,7 @@ export async function openChannelKey(
   if (!root) return null;
   const signed = await verifyPayload(
     serverKey,
-    rootStatement(p.version, p.creator, p.count, root),
+    rootStatement(p.version, p.creator, p.count, root, p.sender_pub_form),
     p.root_sig,
   );
   return signed ? wrap : null;

@@ -268,7 +268,7 @@ export const PAYLOAD_CHECKS: Readonly<Record<MessageType, Check>> = {
     wrapped_key: RSA_B64,
     proof: list(b64({ bytes: 32, maxChars: 44 }), MAX_PROOF_LENGTH),
     root_sig: signature,
-  }),
+  }, { sender_pub_form: oneOf("pem") }),
   PRESENCE: obj({
     seq: int(),
     online: list(obj({ user_id: id, server_id: id, display_name: str({ max: L.maxMetaBytes }) })),

@@ -328,6 +328,12 @@ export interface PublicChannelKeyPayload {
   wrapped_key: string;
   proof: string[];
   root_sig: string;
+  /**
+   * `"pem"` when members of this state read keys only as PEM text (dialect
+   * A servers pass `sender_pub` on to their clients as it came): public
+   * messages then carry the sender's key as PEM. Signed with the root.
+   */
+  sender_pub_form?: "pem";
 }
 
 /** MSG_PUBLIC_CHANNEL payload. */

@@ -21,6 +21,7 @@ import { type NodeContext, signed } from "./context.ts";
 import { type Effect, persist, send, sendAll } from "./effects.ts";
 import type { Link } from "./link.ts";
 import { type ChannelState, LOCAL } from "./state.ts";
+import { needsPemSenderPub } from "./dialects/write.ts";
 import type { Logger } from "./log.ts";
 import type { Store } from "./store.ts";
 
@@ -137,7 +138,8 @@ export function channelRecipients(ctx: NodeContext): { verbatim: Link[]; keyed: 
 
 /**
  * Sends each local client with the channel-key capability its own wrap of
- * state (`version`, `creator`), under one signature of this server.
+ * state (`version`, `creator`), under one signature of this server; with
+ * the PEM hint when members are hosted where only PEM keys are read.
  *
  * @example
  * ```ts
@@ -153,6 +155,11 @@ export async function channelKeyEffects(
 ): Promise<Effect[]> {
   const { keyed } = channelRecipients(ctx);
   if (keyed.size === 0) return [];
+  const { userLocations, peerDialects } = ctx.state;
+  const pem = wraps.some((w) => {
+    const at = userLocations.get(w.member_id);
+    return at !== undefined && at !== LOCAL && needsPemSenderPub(peerDialects.get(at));
+  });
   const frames = await buildChannelKeyFrames(
     ctx.state.self,
     version,
@@ -160,6 +167,7 @@ export async function channelKeyEffects(
     wraps,
     keyed,
     ctx.now(),
+    pem ? "pem" : undefined,
   );
   const effects: Effect[] = [];
   for (const [userId, frame] of frames) {

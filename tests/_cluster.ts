@@ -43,6 +43,27 @@ export async function waitUntil(
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
 }
 
+/**
+ * Sends until it arrives: for messages sent while the receiver may not hold
+ * the newest channel key yet (keys converge within a few hundred ms).
+ */
+export async function resendUntil(
+  send: () => Promise<unknown>,
+  arrived: () => boolean,
+  what: string,
+): Promise<void> {
+  await waitUntil(
+    async () => {
+      if (arrived()) return true;
+      await send();
+      await new Promise((r) => setTimeout(r, 700));
+      return arrived();
+    },
+    20_000,
+    what,
+  );
+}
+
 async function procText(command: string, path: string): Promise<string> {
   const out = await new Deno.Command(command, { args: [path], stderr: "null" }).output();
   return new TextDecoder().decode(out.stdout);

@@ -72,7 +72,7 @@ const B_CLIENT_TYPES: ReadonlySet<string> = new Set([
 export interface WriterHost {
   self(): Identity;
   /** The adopted public-channel state: A clients take the last key they get, so only it. */
-  channel(): { version: number; creator: string | null };
+  channel(): { version: number; creator: string | null; keyShare?: string };
 }
 
 /** Signatures kept for transformed payloads (each is one RSA signature saved). */
@@ -118,7 +118,10 @@ export class DialectWriter {
     }
     const f = (typeof frame === "string" ? JSON.parse(frame) : frame) as Frame;
     // A pending link gets only its hello's answer: a WELCOME (a server) or an ERROR (either).
-    if (dialect === "A") return peer.kind === "user" ? this.#forA(f, peer.id) : this.#forAServer(f);
+    if (dialect === "A") {
+      const raw = typeof frame === "string" ? frame : undefined;
+      return peer.kind === "user" ? this.#forA(f, peer.id, raw) : this.#forAServer(f, peer.id);
+    }
     return this.#forB(f);
   }
 
@@ -128,9 +131,13 @@ export class DialectWriter {
    * and removes go to it re-issued by us (its DMs for those users then come
    * to us), keys as PEM, and what it does not know is not sent.
    */
-  #forAServer(f: Frame): string | null | Promise<string | null> {
+  #forAServer(f: Frame, peerId: string | undefined): string | null | Promise<string | null> {
     const self = this.#host.self().id;
     switch (f.type) {
+      case "PUBLIC_CHANNEL_UPDATED":
+      case "PUBLIC_CHANNEL_KEY_SHARE":
+        // Its own state coming back ({@linkcode echoesAdoptedState}): as ours, so A passes it on.
+        return f.from === peerId ? this.#adoptedAsOurs(f) : JSON.stringify(f);
       case "SERVER_WELCOME":
         return this.#resigned("A-welcome", {
           ...f,
@@ -178,8 +185,6 @@ export class DialectWriter {
       case "FILE_START":
       case "FILE_CHUNK":
       case "FILE_END":
-      case "PUBLIC_CHANNEL_UPDATED":
-      case "PUBLIC_CHANNEL_KEY_SHARE":
       case "ERROR":
         return JSON.stringify(f); // unchanged: A verifies the originator's own signature
       default:
@@ -187,7 +192,42 @@ export class DialectWriter {
     }
   }
 
-  #forA(f: Frame, userId: string | undefined): string | null | Promise<string | null> {
+  /** The adopted state's wraps in an UPDATED signed by us, at the adopted version. */
+  #adoptedAsOurs(
+    f: Frame & { type: "PUBLIC_CHANNEL_UPDATED" | "PUBLIC_CHANNEL_KEY_SHARE" },
+  ): Promise<string | null> {
+    const wraps = f.type === "PUBLIC_CHANNEL_UPDATED"
+      ? f.payload.wraps
+      : f.payload.shares.map((s) => ({
+        member_id: s.member,
+        wrapped_key: s.wrapped_public_channel_key ?? s.wrapped ?? "",
+      }));
+    return this.#resigned("A-state", {
+      type: "PUBLIC_CHANNEL_UPDATED",
+      from: this.#host.self().id,
+      to: "*",
+      ts: f.ts,
+      payload: { version: this.#host.channel().version, wraps },
+    });
+  }
+
+  /**
+   * Whether a key frame belongs to the adopted channel state. A versionless
+   * KEY_SHARE (dialect A's form) is matched by its text: each one is a state.
+   */
+  #ofAdoptedState(f: Frame, raw: string | undefined): boolean {
+    const current = this.#host.channel();
+    if (f.from !== current.creator) return false;
+    const version = "version" in f.payload ? f.payload.version : undefined;
+    if (version !== undefined) return version === current.version;
+    return raw !== undefined && raw === current.keyShare;
+  }
+
+  #forA(
+    f: Frame,
+    userId: string | undefined,
+    raw: string | undefined,
+  ): string | null | Promise<string | null> {
     if (!A_CLIENT_TYPES.has(f.type)) return null;
     switch (f.type) {
       case "USER_ADVERTISE":
@@ -209,11 +249,8 @@ export class DialectWriter {
           },
         });
       case "PUBLIC_CHANNEL_UPDATED":
-      case "PUBLIC_CHANNEL_KEY_SHARE": {
-        const current = this.#host.channel();
-        const version = "version" in f.payload ? f.payload.version : undefined;
-        return version === current.version && f.from === current.creator ? JSON.stringify(f) : null;
-      }
+      case "PUBLIC_CHANNEL_KEY_SHARE":
+        return this.#ofAdoptedState(f, raw) ? raw ?? JSON.stringify(f) : null;
       default:
         return JSON.stringify(f);
     }
@@ -268,6 +305,25 @@ export class DialectWriter {
       return null; // an unsignable payload: nothing goes out
     }
   }
+}
+
+/**
+ * Whether a server of `dialect` gets back the channel state we adopted from
+ * it. Dialect A clients take the last key they receive, and an A server
+ * passes on a peer's state after its own: so its own key, sent back as our
+ * state, is the last its clients get, and both sides hold one key.
+ */
+export function echoesAdoptedState(dialect: Dialect): boolean {
+  return dialect === "A";
+}
+
+/**
+ * Whether users hosted on a server of `dialect` need public messages to
+ * carry the sender's key as PEM: an A server passes `sender_pub` to its
+ * clients as it came (the sender signed it), and they load only PEM.
+ */
+export function needsPemSenderPub(dialect: Dialect | undefined): boolean {
+  return dialect === "A";
 }
 
 /** A key in the PEM-text form dialects A and B load (the input is any accepted form). */

@@ -27,6 +27,7 @@ import {
   validatedKey,
 } from "../context.ts";
 import { type Effect, error, send, sendAll } from "../effects.ts";
+import { echoesAdoptedState } from "../dialects/write.ts";
 import type { Link } from "../link.ts";
 import { notFoundDetail, routeToUser } from "../routing.ts";
 import { gossip } from "./server_links.ts";
@@ -110,6 +111,7 @@ const updatedRoute: Route<"PUBLIC_CHANNEL_UPDATED"> = {
     };
     effects.push(persistChannel(ctx.state.channel, wraps, ctx.now()));
     effects.push(...await channelKeyEffects(ctx, version, frame.from, wraps));
+    if (echoesAdoptedState(link.dialect)) effects.push(send(link, raw));
     return repairIfUncovered(ctx, effects);
   },
 };
@@ -133,8 +135,12 @@ const keyShareRoute: Route<"PUBLIC_CHANNEL_KEY_SHARE"> = {
       return [error(link, ErrorCode.INVALID_SIG, "key-share content_sig does not verify")];
     }
     const channel = state.channel;
-    const version = p.version ??
-      (frame.from === channel.creator ? channel.version : channel.version + 1);
+    // A share without a version goes with the current state when its creator sent it and
+    // no other share of that state is known; otherwise it is a new state (dialect A makes
+    // a key, and sends a versionless share, at every join).
+    const current = frame.from === channel.creator &&
+      (channel.keyShare === undefined || channel.keyShare === raw);
+    const version = p.version ?? (current ? channel.version : channel.version + 1);
     const refused = implausible(ctx, link, version, frame.from);
     if (refused.length) return refused;
     const own = frame.from === state.self.id;
@@ -161,6 +167,7 @@ const keyShareRoute: Route<"PUBLIC_CHANNEL_KEY_SHARE"> = {
     };
     effects.push(persistChannel(state.channel, wraps, ctx.now()));
     effects.push(...await channelKeyEffects(ctx, version, frame.from, wraps));
+    if (echoesAdoptedState(link.dialect)) effects.push(send(link, raw));
     return repairIfUncovered(ctx, effects);
   },
 };

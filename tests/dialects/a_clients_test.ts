@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { DenoAdapter } from "../../client/deno.ts";
 import type { ClientEvent } from "../../client/events.ts";
 import { SocpClient } from "../../client/sdk.ts";
-import { Cluster, fixtureKeys, type NodeProcess, waitUntil } from "../_cluster.ts";
+import { Cluster, fixtureKeys, type NodeProcess, resendUntil, waitUntil } from "../_cluster.ts";
 import { KEYS } from "../_vectors.ts";
 import { DialectAClient } from "./a_client.ts";
 
@@ -42,19 +42,6 @@ const seen = <T extends ClientEvent["type"]>(
   );
 
 /** Retries `send` until `arrived` (a public key may still be settling after a join). */
-async function until(send: () => Promise<unknown>, arrived: () => boolean, what: string) {
-  await waitUntil(
-    async () => {
-      if (arrived()) return true;
-      await send();
-      await new Promise((r) => setTimeout(r, 700));
-      return arrived();
-    },
-    20_000,
-    what,
-  );
-}
-
 async function exchange(cluster: Cluster, samServer: NodeProcess, deeServer: NodeProcess) {
   const sam = await socpClient(cluster, samServer);
   const dee = await DialectAClient.connect(deeServer.url, cluster.client, {
@@ -84,10 +71,10 @@ async function exchange(cluster: Cluster, samServer: NodeProcess, deeServer: Nod
     await waitUntil(() => dee.hasGroupKey, 10_000, "Dee's group key");
     const samHas = (text: string) =>
       sam.events.some((e) => e.type === "public" && e.text === text && e.verified);
-    await until(() => dee.all("A to everyone"), () => samHas("A to everyone"), "Dee's /all");
+    await resendUntil(() => dee.all("A to everyone"), () => samHas("A to everyone"), "Dee's /all");
     const deeHas = (text: string) =>
       dee.received.some((m) => m.kind === "public" && m.text === text);
-    await until(
+    await resendUntil(
       () => sam.client.sendPublic("socp to everyone"),
       () => deeHas("socp to everyone"),
       "Sam's /all",

@@ -35,7 +35,12 @@ export class DialectAServer {
   readonly #remote = new Map<string, { server: string; key: PublicKey }>();
   readonly #peers = new Map<string, { socket: WebSocket; key: PublicKey }>();
   readonly #passwords = new Map<string, string>();
+  /** Public-channel members learned from peers' UPDATED wraps (dropped at every start). */
+  readonly #members = new Set<string>();
   #joinSocket?: WebSocket;
+  /** How long every frame to a peer takes (a slow network); 0 by default. */
+  peerLatencyMs = 0;
+  readonly #delayed = new Set<ReturnType<typeof setTimeout>>();
   #version = 0;
   #queue: Promise<void> = Promise.resolve();
 
@@ -76,7 +81,22 @@ export class DialectAServer {
   }
 
   #send(socket: WebSocket | undefined, frame: Json): void {
+    const toPeer = [...this.#peers.values()].some((peer) => peer.socket === socket);
+    if (!toPeer || this.peerLatencyMs === 0) return this.#sendNow(socket, frame);
+    const timer = setTimeout(() => {
+      this.#delayed.delete(timer);
+      this.#sendNow(socket, frame);
+    }, this.peerLatencyMs);
+    this.#delayed.add(timer);
+  }
+
+  #sendNow(socket: WebSocket | undefined, frame: Json): void {
     if (socket?.readyState === WebSocket.OPEN) socket.send(pyDumps(frame));
+  }
+
+  /** Public-channel members it learned from peers' UPDATED wraps. */
+  get channelMembers(): ReadonlySet<string> {
+    return this.#members;
   }
 
   #signed(to: string, type: string, payload: Json, ts?: number) {
@@ -125,23 +145,39 @@ export class DialectAServer {
     return { host: "127.0.0.1", port: this.port, pubkey: pemOf(this.identity.keys.publicKey) };
   }
 
-  /** Its own frames to every peer and (written, never read) to the introducer. */
+  /** Its own adverts and removes go to every peer and (written, never read) to the introducer. */
   #toMesh(frame: Json): void {
-    for (const peer of this.#peers.values()) this.#send(peer.socket, frame);
+    this.#toPeers(frame);
     this.#send(this.#joinSocket, frame);
+  }
+
+  #toPeers(frame: Json): void {
+    for (const peer of this.#peers.values()) this.#send(peer.socket, frame);
+  }
+
+  /** A peer's frame, unchanged, to every local client. */
+  #toLocal(f: Loose): void {
+    for (const user of this.#local.values()) this.#send(user.socket, f as unknown as Json);
   }
 
   async #fromPeer(f: Loose): Promise<void> {
     const p = f.payload as Json;
     const peer = this.#peers.get(f.from);
-    if (["USER_ADVERTISE", "USER_REMOVE", "SERVER_DELIVER"].includes(f.type)) {
+    const serverSigned = [
+      "USER_ADVERTISE",
+      "USER_REMOVE",
+      "SERVER_DELIVER",
+      "PUBLIC_CHANNEL_UPDATED",
+      "PUBLIC_CHANNEL_KEY_SHARE",
+    ];
+    if (serverSigned.includes(f.type)) {
       if (!(await this.#verified(peer?.key, f))) return void this.dropped.push(`${f.type} sig`);
     } else if (["MSG_PUBLIC_CHANNEL", "FILE_START", "FILE_CHUNK", "FILE_END"].includes(f.type)) {
       if (!(await this.#verified(this.#keyOf(f.from), f))) {
         return void this.dropped.push(`${f.type} sig`);
       }
     } else {
-      return; // UPDATED, KEY_SHARE, ERROR…: not needed here; unknown ones are dropped
+      return; // ERROR, HEARTBEAT…: not needed here; unknown ones are dropped
     }
     switch (f.type) {
       case "USER_ADVERTISE": {
@@ -170,6 +206,13 @@ export class DialectAServer {
       }
       case "MSG_PUBLIC_CHANNEL":
         return await this.#publicToLocal(f);
+      case "PUBLIC_CHANNEL_UPDATED":
+        // Version ≥ its own: the wraps' ids become members (its own version is kept).
+        if (Number(p.version) < this.#version) return;
+        for (const w of p.wraps as Json[]) this.#members.add(String(w.member_id));
+        return this.#toLocal(f);
+      case "PUBLIC_CHANNEL_KEY_SHARE":
+        return this.#toLocal(f);
       default: {
         const to = this.#local.get(f.to);
         if (to) this.#send(to.socket, f as unknown as Json);
@@ -206,7 +249,7 @@ export class DialectAServer {
       }
       case "MSG_PUBLIC_CHANNEL":
         await this.#publicToLocal(f);
-        return this.#toMesh({ ...f, to: "*" });
+        return this.#toPeers({ ...f, to: "*" });
       case "FILE_START":
       case "FILE_CHUNK":
       case "FILE_END": {
@@ -295,13 +338,18 @@ export class DialectAServer {
     });
   }
 
-  /** A fresh AES key at every join, wrapped to every local member, as UPDATED and KEY_SHARE. */
+  /**
+   * A fresh AES key at every local join, wrapped to every member it knows a
+   * key for (local users, and ids from peers' UPDATED wraps), as UPDATED and
+   * KEY_SHARE to its clients and its peers.
+   */
   async #rotate(): Promise<void> {
     const key = generateAesKey();
     const version = ++this.#version;
     const wraps = [];
-    for (const [id, user] of this.#local) {
-      wraps.push({ member_id: id, wrapped_key: await encryptFor(user.key, key) });
+    for (const id of new Set([...this.#local.keys(), ...this.#members])) {
+      const memberKey = this.#keyOf(id);
+      if (memberKey) wraps.push({ member_id: id, wrapped_key: await encryptFor(memberKey, key) });
     }
     const shares = wraps.map((w) => ({
       member: w.member_id,
@@ -318,9 +366,9 @@ export class DialectAServer {
       creator_pub: creatorPub,
       content_sig: contentSig,
     });
-    for (const user of this.#local.values()) {
-      this.#send(user.socket, updated);
-      this.#send(user.socket, share);
+    for (const socket of [...this.#local.values(), ...this.#peers.values()].map((u) => u.socket)) {
+      this.#send(socket, updated);
+      this.#send(socket, share);
     }
   }
 
@@ -354,6 +402,7 @@ export class DialectAServer {
 
   /** Stops listening and closes every socket. */
   async stop(): Promise<void> {
+    for (const timer of this.#delayed) clearTimeout(timer);
     for (const user of this.#local.values()) user.socket.close();
     for (const peer of this.#peers.values()) peer.socket.close();
     this.#joinSocket?.close();

@@ -2,18 +2,24 @@
 // server simulator of tests/dialects/a_server.ts: an A server joins a socp
 // introducer (its JOIN socket is kept, unread, and never closed), dials the
 // socp servers with SERVER_ANNOUNCE first, and its clients chat with socp
-// clients across the two: presence, DMs and files both ways.
+// clients across the two: presence, DMs, the public channel and files both
+// ways, also when A's key and ours cross on the wire.
 
 import assert from "node:assert/strict";
 import { DenoAdapter } from "../../client/deno.ts";
 import type { ClientEvent } from "../../client/events.ts";
 import { SocpClient } from "../../client/sdk.ts";
-import { Cluster, fixtureKeys, waitUntil } from "../_cluster.ts";
+import { Cluster, fixtureKeys, type NodeProcess, resendUntil, waitUntil } from "../_cluster.ts";
 import { KEYS } from "../_vectors.ts";
 import { DialectAClient } from "./a_client.ts";
 import { DialectAServer } from "./a_server.ts";
 
-Deno.test("an A server joins a socp introducer; its clients and socp clients chat across the mesh", async () => {
+/** A socp mesh (introducer, s1) with an A server joined through the introducer. */
+async function withMesh(
+  run: (
+    m: { cluster: Cluster; intro: NodeProcess; s1: NodeProcess; a: DialectAServer },
+  ) => Promise<void>,
+) {
   const { cluster, intro, nodes: [s1] } = await Cluster.mesh(["s1"], 0);
   const tls = {
     cert: await Deno.readTextFile(cluster.certs.cert),
@@ -23,36 +29,75 @@ Deno.test("an A server joins a socp introducer; its clients and socp clients cha
   try {
     await a.join({ host: "127.0.0.1", port: intro.port }, cluster.client);
     await waitUntil(async () => (await s1.health()).links.includes(a.identity.id), 10_000, "A–s1");
-    const downloads = await Deno.makeTempDir({ dir: cluster.dir });
-    const sam = new SocpClient({
-      url: s1.url,
-      identity: { id: crypto.randomUUID(), keys: await fixtureKeys(8) },
-      displayName: "Sam",
-      adapter: new DenoAdapter({ caCert: cluster.caCert, downloadsDir: downloads }),
-    });
-    const events: ClientEvent[] = [];
-    sam.events.on((e) => events.push(e));
-    await sam.connect();
-    const samId = sam.identity.id;
-    const dee = await DialectAClient.connect(a.url, cluster.client, {
-      id: "dee",
-      keys: KEYS.A,
-      password: "dee's passphrase",
-    });
+    await run({ cluster, intro, s1, a });
+  } finally {
+    await a.stop();
+    await cluster.close();
+  }
+}
+
+async function socpUser(cluster: Cluster, server: NodeProcess, name: string, key: number) {
+  const client = new SocpClient({
+    url: server.url,
+    identity: { id: crypto.randomUUID(), keys: await fixtureKeys(key) },
+    displayName: name,
+    adapter: new DenoAdapter({
+      caCert: cluster.caCert,
+      downloadsDir: await Deno.makeTempDir({ dir: cluster.dir }),
+    }),
+  });
+  const events: ClientEvent[] = [];
+  client.events.on((e) => events.push(e));
+  await client.connect();
+  return { client, events };
+}
+
+function deeOn(a: DialectAServer, cluster: Cluster) {
+  return DialectAClient.connect(a.url, cluster.client, {
+    id: "dee",
+    keys: KEYS.A,
+    password: "dee's passphrase",
+  });
+}
+
+/** /all both ways between a socp user and an A user. */
+async function publicBothWays(sam: Awaited<ReturnType<typeof socpUser>>, dee: DialectAClient) {
+  await waitUntil(() => dee.hasGroupKey, 10_000, "Dee's group key");
+  const tag = crypto.randomUUID().slice(0, 8);
+  await resendUntil(
+    () => dee.all(`from A ${tag}`),
+    () => sam.events.some((e) => e.type === "public" && e.text === `from A ${tag}` && e.verified),
+    "Sam reads Dee's /all",
+  );
+  await resendUntil(
+    () => sam.client.sendPublic(`from socp ${tag}`),
+    () => dee.received.some((m) => m.kind === "public" && m.text === `from socp ${tag}`),
+    "Dee reads Sam's /all",
+  );
+}
+
+Deno.test("an A server joins a socp introducer; its clients and socp clients chat across the mesh", async () => {
+  await withMesh(async ({ cluster, intro, s1, a }) => {
+    const sam = await socpUser(cluster, s1, "Sam", 8);
+    const samId = sam.client.identity.id;
+    const dee = await deeOn(a, cluster);
     const samSees = (match: (e: ClientEvent) => boolean, what: string) =>
-      waitUntil(() => events.some(match), 15_000, what);
+      waitUntil(() => sam.events.some(match), 15_000, what);
     try {
       // Presence across: A learns Sam from s1's link sync, socp learns Dee from A's advert.
       await waitUntil(() => dee.keys.get(samId) != null, 15_000, "Dee to see Sam (PEM key)");
       await samSees((e) => e.type === "presence" && e.userId === "dee" && e.online, "Sam sees Dee");
       // DMs both ways: SERVER_DELIVER re-signed for A, and A's own.
-      await sam.sendDm("dee", "across to A");
+      await sam.client.sendDm("dee", "across to A");
       await waitUntil(() => dee.received.some((m) => m.text === "across to A"), 10_000, "to Dee");
       await dee.tell(samId, "across to socp");
       await samSees((e) => e.type === "dm" && e.text === "across to socp" && e.verified, "to Sam");
+      // The public channel both ways: A's key (made at Dee's join, wrapped to Sam too) or ours;
+      // Sam's sender_pub goes as PEM, since A passes it on to Dee as it came.
+      await publicBothWays(sam, dee);
       // Files both ways, forwarded unchanged with the user's signature.
       const fromSam = crypto.getRandomValues(new Uint8Array(1800));
-      await sam.sendFile("dee", "sam.bin", fromSam);
+      await sam.client.sendFile("dee", "sam.bin", fromSam);
       await waitUntil(() => dee.files.length === 1, 15_000, "Dee's file");
       assert.deepEqual(dee.files[0].bytes, fromSam);
       const fromDee = crypto.getRandomValues(new Uint8Array(1300));
@@ -66,10 +111,45 @@ Deno.test("an A server joins a socp introducer; its clients and socp clients cha
       assert.equal(dee.readerDeath, undefined);
     } finally {
       await dee.close();
-      await sam.close();
+      await sam.client.close();
     }
-  } finally {
-    await a.stop();
-    await cluster.close();
-  }
+  });
+});
+
+Deno.test("A's key and ours crossing on a slow link still leave one key for everyone", async () => {
+  await withMesh(async ({ cluster, s1, a }) => {
+    const sam = await socpUser(cluster, s1, "Sam", 8);
+    const tom = await socpUser(cluster, s1, "Tom", 9);
+    let dee: DialectAClient | undefined;
+    let eve: DialectAClient | undefined;
+    try {
+      const both = [sam.client.identity.id, tom.client.identity.id];
+      await waitUntil(() => both.every((id) => a.channelMembers.has(id)), 10_000, "A's members");
+      // A makes a key at Dee's join and sends it slowly; meanwhile Tom leaves and s1 makes
+      // one, which reaches A (and Dee, who takes the last key) before A's reaches s1.
+      a.peerLatencyMs = 1000;
+      dee = await deeOn(a, cluster);
+      await tom.client.close();
+      await waitUntil(() => dee!.hasGroupKey, 10_000, "Dee's first key");
+      await new Promise((r) => setTimeout(r, 1500));
+      a.peerLatencyMs = 0;
+      // s1 adopted A's key last and sent it back as its own state: Dee holds it too.
+      await publicBothWays(sam, dee);
+      // Another join on A: a new key, in a share without a version from the same creator,
+      // is a new state (not the current one's share again).
+      eve = await DialectAClient.connect(a.url, cluster.client, {
+        id: "eve",
+        keys: await fixtureKeys(10),
+        password: "eve's passphrase",
+      });
+      await waitUntil(() => eve!.hasGroupKey, 10_000, "Eve's key");
+      await publicBothWays(sam, eve);
+      assert.equal(dee.readerDeath, undefined);
+    } finally {
+      await eve?.close();
+      await dee?.close();
+      await sam.client.close();
+      await tom.client.close();
+    }
+  });
 });
