@@ -96,3 +96,17 @@ Deno.test("openChannelKey refuses a changed wrap, member, index, count, state or
   assert.equal(await tamper((p) => p.proof[0] = "AAAA"), null);
   assert.equal(await tamper((p) => p.proof = [...p.proof].reverse()), null);
 });
+
+Deno.test("the PEM hint of a channel key is signed with its root: adding or removing it fails", async () => {
+  const bob = new Set([members[2]]);
+  const hinted = (await buildChannelKeyFrames(SERVER, 5, SERVER.id, wraps, bob, 1, "pem"))
+    .get(members[2])!;
+  assert.equal(hinted.payload.sender_pub_form, "pem");
+  assert.ok(await openChannelKey(hinted, SERVER.keys.publicKey));
+  const { sender_pub_form: _dropped, ...stripped } = hinted.payload;
+  assert.equal(await openChannelKey({ ...hinted, payload: stripped }, SERVER.keys.publicKey), null);
+  const plain = (await buildChannelKeyFrames(SERVER, 5, SERVER.id, wraps, bob, 1)).get(members[2])!;
+  assert.equal(plain.payload.sender_pub_form, undefined);
+  const forged = { ...plain, payload: { ...plain.payload, sender_pub_form: "pem" as const } };
+  assert.equal(await openChannelKey(forged, SERVER.keys.publicKey), null);
+});
