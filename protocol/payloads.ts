@@ -217,7 +217,7 @@ const listEntry = anyOf(
 export const PAYLOAD_CHECKS: Readonly<Record<MessageType, Check>> = {
   SERVER_HELLO_JOIN: serverAddress,
   SERVER_WELCOME: obj({ assigned_id: id }, {
-    servers: list(obj({ server_id: id, host, port, pubkey: key })),
+    servers: list(obj({ server_id: id, host, port, pubkey: key }, { dialect: oneOf("A") })),
     clients: list(obj({ user_id: id, server_id: id }, { host, port, pubkey: key })),
     snapshot: obj({}, { user_locations: userLocations }),
     server_pub: key,

@@ -84,6 +84,8 @@ export interface ServerEntry {
   host: string;
   port: number;
   pubkey: string;
+  /** Project extension: `"A"` for a dialect A server (dial it with SERVER_ANNOUNCE, PEM). */
+  dialect?: "A";
 }
 
 /** One entry of SERVER_WELCOME `clients`. */

@@ -20,6 +20,11 @@ export interface BootstrapEntry {
   port: number;
   /** The introducer's key (any accepted form); absent means unpinned. */
   pubkey?: string;
+  /**
+   * `"A"`: a dialect A introducer. Nothing can be detected before joining
+   * it, and its WELCOME cannot be verified (see `acceptUnverifiedWelcome`).
+   */
+  dialect?: "A";
 }
 
 /** A node's full configuration. */
@@ -44,6 +49,11 @@ export interface NodeConfig {
   logFormat: LogFormat;
   /** Accept a bootstrap introducer whose key the list does not give. */
   allowUnpinnedIntroducer: boolean;
+  /**
+   * Join dialect A introducers (bootstrap entries with `"dialect":"A"`),
+   * whose WELCOME is signed by a key made at each start and never published.
+   */
+  acceptUnverifiedWelcome: boolean;
   /** Refuse links from servers whose key is not already pinned. */
   requireKnownServers: boolean;
   /** Accept unsigned user frames (off by default; SOCP.md §5.1). */
@@ -95,12 +105,13 @@ const FLAGS: Record<string, FlagSpec> = {
     type: "string",
     multiple: true,
     arg: "URL",
-    help: "bootstrap introducer, wss://host:port[/ws][?pubkey=KEY]; repeatable, tried in order",
+    help:
+      "bootstrap introducer, wss://host:port[/ws][?pubkey=KEY][&dialect=A]; repeatable, in order",
   },
   "introducers": {
     type: "string",
     arg: "FILE",
-    help: 'bootstrap file {"bootstrap_servers":[{host,port,pubkey}]}',
+    help: 'bootstrap file {"bootstrap_servers":[{host,port,pubkey,dialect?}]}',
   },
   "tls-cert": { type: "string", arg: "FILE", help: "TLS certificate (PEM) for wss://" },
   "tls-key": { type: "string", arg: "FILE", help: "TLS private key (PEM) for wss://" },
@@ -185,6 +196,11 @@ const FLAGS: Record<string, FlagSpec> = {
     type: "boolean",
     help: "accept an introducer whose key the bootstrap list lacks (development)",
   },
+  "accept-unverified-welcome": {
+    type: "boolean",
+    help:
+      'join dialect A introducers ("dialect":"A" entries) without verifying their WELCOME (risky)',
+  },
   "require-known-servers": {
     type: "boolean",
     help: "refuse links from servers whose key is not pinned yet",
@@ -241,8 +257,8 @@ export function helpText(role: Role): string {
 }
 
 /**
- * Parses one `--introducer` value: `wss://host:port[/path][?pubkey=KEY]`,
- * `ws://…`, or bare `host:port`.
+ * Parses one `--introducer` value: `wss://host:port[/path][?pubkey=KEY]`
+ * (`&dialect=A` for a dialect A introducer), `ws://…`, or bare `host:port`.
  *
  * @example
  * ```ts
@@ -261,7 +277,8 @@ export function parseIntroducerUrl(text: string): BootstrapEntry | null {
   if (!url.hostname || !Number.isInteger(port) || port < 1 || port > 65535) return null;
   const host = url.hostname.replace(/^\[(.*)\]$/, "$1");
   const pubkey = url.searchParams.get("pubkey") ?? undefined;
-  return pubkey ? { host, port, pubkey } : { host, port };
+  const dialect = url.searchParams.get("dialect") === "A" ? { dialect: "A" as const } : {};
+  return { host, port, ...(pubkey ? { pubkey } : {}), ...dialect };
 }
 
 /**
@@ -283,9 +300,12 @@ export function parseBootstrapFile(text: string): BootstrapEntry[] {
     if (typeof entry?.host !== "string" || !Number.isInteger(port) || port < 1 || port > 65535) {
       throw new Error(`bootstrap_servers[${i}] needs host and port`);
     }
-    return typeof entry.pubkey === "string" && entry.pubkey
-      ? { host: entry.host, port, pubkey: entry.pubkey }
-      : { host: entry.host, port };
+    return {
+      host: entry.host,
+      port,
+      ...(typeof entry.pubkey === "string" && entry.pubkey ? { pubkey: entry.pubkey } : {}),
+      ...(entry.dialect === "A" ? { dialect: "A" as const } : {}),
+    };
   });
 }
 
@@ -410,6 +430,7 @@ export function parseConfig(role: Role, args: string[], env: Record<string, stri
       logLevel,
       logFormat,
       allowUnpinnedIntroducer: bool("allow-unpinned-introducer"),
+      acceptUnverifiedWelcome: bool("accept-unverified-welcome"),
       requireKnownServers: bool("require-known-servers"),
       acceptUnsignedUserFrames: bool("accept-unsigned-user-frames"),
       allowUnsignedHello: bool("allow-unsigned-hello"),

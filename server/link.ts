@@ -77,6 +77,12 @@ export class Link {
    * handled.
    */
   unread = false;
+  /**
+   * Join links to a dialect A introducer (with --accept-unverified-welcome):
+   * its WELCOME is taken unverified. Nothing of it is pinned, so its other
+   * frames (HEARTBEATs) are dropped as from an unknown server.
+   */
+  unverifiedIntroducer = false;
   /** User links: the client software string from USER_HELLO. */
   client?: string;
   /** User links: the capabilities the hello listed in `meta.caps`. */

@@ -10,7 +10,7 @@
 
 import { compareCodePoints } from "../protocol/canonical.ts";
 import { backoffMs, DUPLICATE_LINK, preferredLink } from "./link_policy.ts";
-import { parsePublicKey, type PublicKey } from "../protocol/keys.ts";
+import { exportPublicKey, parsePublicKey, type PublicKey } from "../protocol/keys.ts";
 import { signPayload } from "../protocol/transport_sig.ts";
 import type { FrameOf, ServerAddressPayload } from "../protocol/types.ts";
 import type { BootstrapEntry } from "./config.ts";
@@ -80,7 +80,7 @@ export class Mesh {
   readonly #sleepers = new Set<() => void>();
   #heartbeatTimer?: ReturnType<typeof setInterval>;
   #stopped = false;
-  #helloSig?: Promise<string>;
+  readonly #helloSigs = new Map<"der" | "pem", Promise<string>>();
   #heartbeatSig?: Promise<string>;
 
   constructor(host: MeshHost) {
@@ -109,25 +109,35 @@ export class Mesh {
     this.#joinWaiters.clear();
   }
 
-  /** The payload of SERVER_HELLO_JOIN, SERVER_HELLO_LINK and SERVER_ANNOUNCE. */
-  helloPayload(): ServerAddressPayload {
+  /**
+   * The payload of SERVER_HELLO_JOIN, SERVER_HELLO_LINK and SERVER_ANNOUNCE;
+   * with the key as PEM for dialect A peers (who ignore `caps`).
+   */
+  helloPayload(keyForm: "der" | "pem" = "der"): ServerAddressPayload {
     const { address, self } = this.#ctx.state;
     return {
       host: address.host,
       port: address.port,
-      pubkey: self.keys.publicKey.b64,
+      pubkey: keyForm === "pem"
+        ? exportPublicKey(self.keys.publicKey, "pem")
+        : self.keys.publicKey.b64,
       caps: [HEARTBEAT_CAP, BINDINGS_CAP],
     };
   }
 
-  /** A hello-type frame. The payload never changes, so its signature is made once. */
+  /** A hello-type frame. The payload never changes, so its signature is made once per key form. */
   async helloFrame<T extends "SERVER_HELLO_JOIN" | "SERVER_HELLO_LINK" | "SERVER_ANNOUNCE">(
     type: T,
     to: string,
+    keyForm: "der" | "pem" = "der",
   ): Promise<FrameOf<T>> {
-    const payload = this.helloPayload();
-    this.#helloSig ??= signPayload(this.#ctx.state.self.keys.privateKey, payload);
-    const sig = await this.#helloSig;
+    const payload = this.helloPayload(keyForm);
+    let signing = this.#helloSigs.get(keyForm);
+    if (!signing) {
+      signing = signPayload(this.#ctx.state.self.keys.privateKey, payload);
+      this.#helloSigs.set(keyForm, signing);
+    }
+    const sig = await signing;
     return {
       type,
       from: this.#ctx.state.self.id,
@@ -177,7 +187,19 @@ export class Mesh {
     const { log, config } = this.#ctx;
     const where = `${entry.host}:${entry.port}`;
     let introducerKey: PublicKey | null = null;
-    if (entry.pubkey) {
+    const dialectA = entry.dialect === "A";
+    if (dialectA && !config.acceptUnverifiedWelcome) {
+      log.error(
+        "a dialect A introducer cannot be verified: start with --accept-unverified-welcome",
+        {
+          introducer: where,
+        },
+      );
+      return false;
+    }
+    if (dialectA) {
+      // Its key changes at every start and is never published: nothing to pin.
+    } else if (entry.pubkey) {
       const parsed = parsePublicKey(entry.pubkey);
       if (!parsed.ok) {
         log.error("bootstrap entry has an invalid key; skipping it", { introducer: where });
@@ -205,8 +227,13 @@ export class Mesh {
       target,
       introducerKey,
     });
+    if (dialectA) {
+      link.dialect = "A";
+      link.unverifiedIntroducer = true;
+    }
     const joined = new Promise<boolean>((resolve) => this.#joinWaiters.set(link, resolve));
-    link.send(JSON.stringify(await this.helloFrame("SERVER_HELLO_JOIN", where)));
+    const form = dialectA ? "pem" : "der";
+    link.send(JSON.stringify(await this.helloFrame("SERVER_HELLO_JOIN", where, form)));
     const timer = setTimeout(() => this.#joinWaiters.get(link)?.(false), JOIN_WAIT_MS);
     const ok = await joined;
     clearTimeout(timer);
@@ -229,8 +256,6 @@ export class Mesh {
   ensureLink(serverId: string, when: DialWhen = "due"): void {
     const { state, config } = this.#ctx;
     if (this.#stopped || serverId === state.self.id || state.links.has(serverId)) return;
-    // Dialect A servers dial every server they are told of; they are not dialled.
-    if (state.peerDialects.get(serverId) === "A") return;
     if (this.#dialing.has(serverId) || !state.serverAddrs.has(serverId)) return;
     const retry = this.#retries.get(serverId) ?? { attempt: 0 };
     this.#retries.set(serverId, retry);
@@ -283,8 +308,15 @@ export class Mesh {
         kind: "server",
         target: address,
       });
-      link.send(JSON.stringify(await this.helloFrame("SERVER_HELLO_LINK", serverId)));
-      link.send(JSON.stringify(await this.helloFrame("SERVER_ANNOUNCE", "*")));
+      if (state.peerDialects.get(serverId) === "A") {
+        // A opens and takes links with SERVER_ANNOUNCE and sends nothing back; a socp
+        // server listed as A (by an A introducer) answers with its own and is switched.
+        link.dialect = "A";
+        link.send(JSON.stringify(await this.helloFrame("SERVER_ANNOUNCE", serverId, "pem")));
+      } else {
+        link.send(JSON.stringify(await this.helloFrame("SERVER_HELLO_LINK", serverId)));
+        link.send(JSON.stringify(await this.helloFrame("SERVER_ANNOUNCE", "*")));
+      }
       await this.#host.apply([{ kind: "bind", link, peerId: serverId }]);
     } catch (e) {
       log.debug("could not dial server", {

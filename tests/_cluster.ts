@@ -305,7 +305,7 @@ export class Cluster {
   /** Writes a bootstrap file listing `entries` and returns its path. */
   async bootstrapFile(
     name: string,
-    entries: { host: string; port: number; pubkey?: string }[],
+    entries: { host: string; port: number; pubkey?: string; dialect?: "A" }[],
   ): Promise<string> {
     const path = `${this.bootstrapDir}/${name}.json`;
     await Deno.writeTextFile(path, JSON.stringify({ bootstrap_servers: entries }));

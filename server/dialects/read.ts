@@ -62,3 +62,20 @@ export function serverDialect(
   if (frame.sig !== undefined && isPemKeyText(frame.payload.pubkey)) return "A";
   return "socp";
 }
+
+/**
+ * The dialect to dial a server listed in a WELCOME with: the entry's own
+ * `dialect` (our introducers name A servers), or A for every server an A
+ * introducer lists (a socp server among them answers our ANNOUNCE with its
+ * own, and the link switches to the profile).
+ *
+ * @example
+ * ```ts
+ * import { welcomeEntryDialect } from "./read.ts";
+ * welcomeEntryDialect({ dialect: "A" }, "socp"); // "A"
+ * welcomeEntryDialect({}, "A"); // "A"
+ * ```
+ */
+export function welcomeEntryDialect(entry: { dialect?: string }, via: Dialect): Dialect {
+  return entry.dialect === "A" || via === "A" ? "A" : "socp";
+}

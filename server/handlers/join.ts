@@ -13,7 +13,7 @@ import { type NodeContext, rejection, type Route, signed, validatedKey } from ".
 import { type Effect, error, persist, send } from "../effects.ts";
 import { saveServerId } from "../identity.ts";
 import { claimOfEntry, entryOfRow } from "../bindings.ts";
-import { serverDialect } from "../dialects/read.ts";
+import { serverDialect, welcomeEntryDialect } from "../dialects/read.ts";
 import { displacedEffects, settleClaim } from "../identity_claims.ts";
 import { BINDINGS_CAP, HEARTBEAT_CAP, LOCAL } from "../state.ts";
 
@@ -33,7 +33,14 @@ function welcomeLists(
     const addr = state.serverAddrs.get(id);
     const pin = state.pins.get(id);
     if (id !== newcomer && addr && pin) {
-      servers.push({ server_id: id, host: addr.host, port: addr.port, pubkey: pin.b64 });
+      const dialect = state.peerDialects.get(id) === "A" ? { dialect: "A" as const } : {};
+      servers.push({
+        server_id: id,
+        host: addr.host,
+        port: addr.port,
+        pubkey: pin.b64,
+        ...dialect,
+      });
     }
   }
   const clients: ClientEntry[] = [];
@@ -119,6 +126,8 @@ export const joinRoute: Route<"SERVER_HELLO_JOIN"> = {
 /** SERVER_WELCOME on our join socket, verified under the pinned introducer key. */
 export const welcomeRoute: Route<"SERVER_WELCOME"> = {
   signers(ctx, frame, link) {
+    // A dialect A introducer signs with a key it never publishes (--accept-unverified-welcome).
+    if (link.unverifiedIntroducer) return "link";
     if (link.introducerKey) return [link.introducerKey];
     const offered = frame.payload.server_pub;
     if (ctx.config.allowUnpinnedIntroducer && offered) return [validatedKey(offered)];
@@ -128,9 +137,12 @@ export const welcomeRoute: Route<"SERVER_WELCOME"> = {
   },
   async handle(ctx, frame, link) {
     const { state } = ctx;
-    const introducerKey = link.introducerKey ?? validatedKey(frame.payload.server_pub!);
+    const unverified = link.unverifiedIntroducer;
+    const introducerKey = unverified
+      ? null
+      : link.introducerKey ?? validatedKey(frame.payload.server_pub!);
     const stored = state.pins.get(frame.from);
-    if (stored && !stored.equals(introducerKey)) {
+    if (introducerKey && stored && !stored.equals(introducerKey)) {
       ctx.log.error("introducer key conflicts with its pinned key; refusing", {
         introducer: frame.from,
       });
@@ -139,7 +151,9 @@ export const welcomeRoute: Route<"SERVER_WELCOME"> = {
     const now = ctx.now();
     const effects: Effect[] = [];
     const assigned = frame.payload.assigned_id;
-    if (assigned !== state.self.id) {
+    if (assigned !== state.self.id && unverified) {
+      ctx.log.warn("an unverified introducer assigned another id; keeping ours", { assigned });
+    } else if (assigned !== state.self.id) {
       ctx.log.info("adopting the id the introducer assigned", {
         previous: state.self.id,
         assigned,
@@ -151,20 +165,23 @@ export const welcomeRoute: Route<"SERVER_WELCOME"> = {
         store.renameHome(previous, assigned);
       }));
     }
-    state.pins.set(frame.from, introducerKey);
-    if (frame.payload.caps?.includes(HEARTBEAT_CAP)) state.heartbeatPeers.add(frame.from);
-    state.peerCaps.set(frame.from, new Set(frame.payload.caps ?? []));
-    if (link.target) state.serverAddrs.set(frame.from, link.target);
-    effects.push(
-      persist((store) =>
-        store.pinServer({
-          server_id: frame.from,
-          pubkey: introducerKey.b64,
-          ...link.target,
-          source: "bootstrap",
-        }, now)
-      ),
-    );
+    if (introducerKey) {
+      state.pins.set(frame.from, introducerKey);
+      if (frame.payload.caps?.includes(HEARTBEAT_CAP)) state.heartbeatPeers.add(frame.from);
+      state.peerCaps.set(frame.from, new Set(frame.payload.caps ?? []));
+      if (link.target) state.serverAddrs.set(frame.from, link.target);
+      effects.push(
+        persist((store) =>
+          store.pinServer({
+            server_id: frame.from,
+            pubkey: introducerKey.b64,
+            ...link.target,
+            source: "bootstrap",
+          }, now)
+        ),
+      );
+    } else state.peerDialects.set(frame.from, link.dialect);
+    // An unverified introducer is kept as a link too: our adverts go to it (A lists users so).
     effects.push({ kind: "bind", link, peerId: frame.from });
 
     for (const entry of frame.payload.servers ?? []) {
@@ -179,6 +196,8 @@ export const welcomeRoute: Route<"SERVER_WELCOME"> = {
       }
       state.pins.set(entry.server_id, key.key);
       state.serverAddrs.set(entry.server_id, { host: entry.host, port: entry.port });
+      const dialect = welcomeEntryDialect(entry, link.dialect);
+      if (dialect !== "socp") state.peerDialects.set(entry.server_id, dialect);
       const row = {
         server_id: entry.server_id,
         pubkey: key.key.b64,

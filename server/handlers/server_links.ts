@@ -25,7 +25,7 @@ import {
 import { type Effect, error, persist, send, sendAll } from "../effects.ts";
 import type { Link } from "../link.ts";
 import { DUPLICATE_LINK } from "../link_policy.ts";
-import { bindingsSync } from "../_link_sync.ts";
+import { bindingsSync, linkSync } from "../_link_sync.ts";
 import { serverDialect } from "../dialects/read.ts";
 import { notFoundDetail, routeToUser } from "../routing.ts";
 import { HEARTBEAT_CAP } from "../state.ts";
@@ -139,6 +139,12 @@ const announceRoute: Route<"SERVER_ANNOUNCE"> = {
       state.unconfirmedServers.add(frame.from);
     }
     const effects: Effect[] = [learnServer(ctx, frame.from, frame.payload, "announce")];
+    if (link.peerId === frame.from && link.dialect !== "socp" && serverDialect(frame) === "socp") {
+      // Dialled as A (an A introducer listed it), it answered as ours: sync again in our form.
+      link.dialect = "socp";
+      state.peerDialects.delete(frame.from);
+      effects.push(...await linkSync(ctx, link));
+    }
     // The peer we dialled answers with its own ANNOUNCE: now we know its capabilities.
     if (link.peerId === frame.from) effects.push(...await bindingsSync(ctx, link));
     if (frame.to === "*") {

@@ -54,7 +54,7 @@ export class DialectAServer {
       ...tls,
       handler: (req) => {
         const { socket, response } = Deno.upgradeWebSocket(req);
-        this.#reading(socket, (f) => this.#fromClient(socket, f));
+        this.#reading(socket, (f) => this.#accepted(socket, f));
         socket.onclose = () => this.#gone(socket);
         return response;
       },
@@ -158,6 +158,17 @@ export class DialectAServer {
   /** A peer's frame, unchanged, to every local client. */
   #toLocal(f: Loose): void {
     for (const user of this.#local.values()) this.#send(user.socket, f as unknown as Json);
+  }
+
+  /** A socket dialled to it: a server once it sent SERVER_ANNOUNCE (never verified), else a client. */
+  #accepted(socket: WebSocket, f: Loose): Promise<void> {
+    const peer = [...this.#peers.values()].find((p) => p.socket === socket);
+    if (f.type === "SERVER_ANNOUNCE") {
+      const key = loadPem(f.payload.pubkey);
+      if (key) this.#peers.set(f.from, { socket, key }); // the announced key replaces any pin
+      return Promise.resolve();
+    }
+    return peer ? this.#fromPeer(f) : this.#fromClient(socket, f);
   }
 
   async #fromPeer(f: Loose): Promise<void> {
@@ -382,6 +393,7 @@ export class DialectAServer {
   }
 
   async #gone(socket: WebSocket): Promise<void> {
+    for (const [id, peer] of this.#peers) if (peer.socket === socket) this.#peers.delete(id);
     for (const [id, user] of this.#local) {
       if (user.socket !== socket) continue;
       this.#local.delete(id);

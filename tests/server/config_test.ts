@@ -77,6 +77,24 @@ Deno.test("introducer URLs and bootstrap files", () => {
     '{"bootstrap_servers":[{"host":"h","port":1,"pubkey":"k"},{"host":"g","port":"2"}]}',
   );
   assert.deepEqual(entries, [{ host: "h", port: 1, pubkey: "k" }, { host: "g", port: 2 }]);
+  // Dialect A introducers are named, since nothing can be detected before joining them.
+  assert.deepEqual(parseIntroducerUrl("wss://h:9/ws?dialect=A"), {
+    host: "h",
+    port: 9,
+    dialect: "A",
+  });
+  assert.deepEqual(
+    parseBootstrapFile('{"bootstrap_servers":[{"host":"h","port":1,"dialect":"A"}]}'),
+    [
+      { host: "h", port: 1, dialect: "A" },
+    ],
+  );
+  assert.deepEqual(
+    parseBootstrapFile('{"bootstrap_servers":[{"host":"h","port":1,"dialect":"Z"}]}'),
+    [
+      { host: "h", port: 1 },
+    ],
+  );
   assert.throws(() => parseBootstrapFile('{"servers":[]}'));
   assert.throws(() => parseBootstrapFile('{"bootstrap_servers":[{"host":"h"}]}'));
 });
