@@ -221,7 +221,9 @@ export function buildUserDeliver(
     sender_pub: p.sender_pub,
     content_sig: p.content_sig,
   };
-  return buildSigned(server, "USER_DELIVER", fromDirect ? dm.to : p.user_id, payload, dm.ts);
+  // The sender's ts (which its content signature covers), also when a dialect C server re-stamped.
+  const ts = fromDirect ? dm.ts : p.orig_ts ?? dm.ts;
+  return buildSigned(server, "USER_DELIVER", fromDirect ? dm.to : p.user_id, payload, ts);
 }
 
 /**

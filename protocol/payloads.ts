@@ -143,7 +143,7 @@ const serverDeliverDm = obj({
   sender: id,
   sender_pub: key,
   content_sig: signature,
-});
+}, { orig_ts: int() });
 
 // §8.3: a FILE_* frame wrapped in SERVER_DELIVER (accepted, never sent).
 const serverDeliverWrapped = refine(

@@ -189,6 +189,11 @@ export interface DeliverPayload {
 /** SERVER_DELIVER payload: a DM for `user_id`. */
 export interface ServerDeliverDmPayload extends DeliverPayload {
   user_id: string;
+  /**
+   * The sender's `ts` when the envelope was re-stamped (dialect C): the
+   * content signature covers it, so USER_DELIVER carries it.
+   */
+  orig_ts?: number;
 }
 
 /** SERVER_DELIVER wrapping a FILE_* frame (dialect B; accepted, never sent). */

@@ -308,11 +308,16 @@ export class Mesh {
         kind: "server",
         target: address,
       });
-      if (state.peerDialects.get(serverId) === "A") {
+      const dialect = state.peerDialects.get(serverId);
+      if (dialect === "A") {
         // A opens and takes links with SERVER_ANNOUNCE and sends nothing back; a socp
         // server listed as A (by an A introducer) answers with its own and is switched.
         link.dialect = "A";
         link.send(JSON.stringify(await this.helloFrame("SERVER_ANNOUNCE", serverId, "pem")));
+      } else if (dialect === "C") {
+        // C takes only a JOIN as a link's first frame (rendered in C's form by the writer).
+        link.dialect = "C";
+        await this.#host.apply([send(link, await this.helloFrame("SERVER_HELLO_JOIN", "*"))]);
       } else {
         link.send(JSON.stringify(await this.helloFrame("SERVER_HELLO_LINK", serverId)));
         link.send(JSON.stringify(await this.helloFrame("SERVER_ANNOUNCE", "*")));

@@ -86,6 +86,10 @@ export class SocpNode implements MeshHost, HttpEndpoint {
     this.#writer = new DialectWriter({
       self: () => ctx.state.self,
       channel: () => ctx.state.channel,
+      wsUri: () => {
+        const { host, port } = ctx.state.address;
+        return `${ctx.config.insecurePlain ? "ws" : "wss"}://${host}:${port}/`;
+      },
     });
     this.#tables = routeTables(ctx.config);
     this.mesh = new Mesh(this);
@@ -297,6 +301,9 @@ export class SocpNode implements MeshHost, HttpEndpoint {
 
   async #sendError(effect: Effect & { kind: "error" }): Promise<void> {
     const { link, code, detail } = effect;
+    if (link.kind === "server" || link.kind === "joining") {
+      this.ctx.log.info("refused a server frame", { link: link.describe(), code, detail });
+    }
     const now = this.ctx.now();
     const { errorsPerSec } = this.ctx.config.limits;
     if (now - link.lastErrorAt >= 1000 / errorsPerSec) {

@@ -37,7 +37,8 @@ export function routeTables(config: NodeConfig): RouteTables {
     SERVER_HELLO_LINK: serverHelloRoute,
     SERVER_ANNOUNCE: serverHelloRoute,
   };
-  if (config.acceptJoins) pending.SERVER_HELLO_JOIN = joinRoute;
+  // Dialect C opens every link with a JOIN, so servers that are not introducers take it too.
+  pending.SERVER_HELLO_JOIN = joinRoute;
   if (config.hostsUsers) pending.USER_HELLO = helloRoute;
   const linkLocal = {
     CTRL_CLOSE: SERVER_LINK_ROUTES.CTRL_CLOSE,

@@ -175,7 +175,7 @@ export class NodeProcess {
       users: { local: number; online: number };
     }
   > {
-    const res = await fetch(`https://127.0.0.1:${this.port}/healthz`, {
+    const res = await fetch(`${this.plain ? "http" : "https"}://127.0.0.1:${this.port}/healthz`, {
       client: this.#cluster.client,
     });
     return await res.json();
@@ -183,7 +183,12 @@ export class NodeProcess {
 
   /** Its WebSocket URL. */
   get url(): string {
-    return `wss://127.0.0.1:${this.port}/ws`;
+    return `${this.plain ? "ws" : "wss"}://127.0.0.1:${this.port}/ws`;
+  }
+
+  /** Whether it runs plain ws:// (--insecure-plain: for dialects B and C, which have no TLS). */
+  get plain(): boolean {
+    return this.args.includes("--insecure-plain");
   }
 
   /** The process id while it runs. */
@@ -378,7 +383,7 @@ export class Cluster {
     args: string[] = [],
   ): Promise<{ cluster: Cluster; intro: NodeProcess; nodes: NodeProcess[] }> {
     const cluster = await Cluster.create(firstKey);
-    const intro = await cluster.introducer("intro");
+    const intro = await cluster.introducer("intro", [], args.filter((a) => a === "--insecure-plain"));
     const nodes: NodeProcess[] = [];
     for (const name of names) nodes.push(await cluster.server(name, [intro], args));
     await cluster.waitForMesh([intro, ...nodes]);

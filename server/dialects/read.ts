@@ -46,8 +46,9 @@ export function helloDialect(frame: FrameOf<"USER_HELLO">): Dialect {
 
 /**
  * The dialect of a server link, from the first frame of a server: ours
- * declare `caps`; dialect A opens links (and joins) signed, with a PEM key
- * and no `caps`; anything else speaks the profile.
+ * declare `caps`; dialect C names its `ws_uri`; dialect A opens links (and
+ * joins) signed, with a PEM key and no `caps`; anything else speaks the
+ * profile.
  *
  * @example
  * ```ts
@@ -56,9 +57,10 @@ export function helloDialect(frame: FrameOf<"USER_HELLO">): Dialect {
  * ```
  */
 export function serverDialect(
-  frame: { sig?: string; payload: ServerAddressPayload },
+  frame: { sig?: string; payload: ServerAddressPayload & { ws_uri?: unknown } },
 ): Dialect {
   if (frame.payload.caps !== undefined) return "socp";
+  if (typeof frame.payload.ws_uri === "string") return "C";
   if (frame.sig !== undefined && isPemKeyText(frame.payload.pubkey)) return "A";
   return "socp";
 }

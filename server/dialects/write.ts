@@ -15,6 +15,7 @@ import { signPayload } from "../../protocol/transport_sig.ts";
 import type { Identity } from "../../protocol/builders.ts";
 import type { Frame } from "../../protocol/types.ts";
 import type { Dialect } from "./read.ts";
+import { forCServer } from "./_write_c.ts";
 
 /** The 22 types a dialect A client parses; anything else ends its reader for good. */
 const A_CLIENT_TYPES: ReadonlySet<string> = new Set([
@@ -73,6 +74,8 @@ export interface WriterHost {
   self(): Identity;
   /** The adopted public-channel state: A clients take the last key they get, so only it. */
   channel(): { version: number; creator: string | null; keyShare?: string };
+  /** Where a dialect C server can reach us (C dials the `ws_uri` it is given). */
+  wsUri(): string;
 }
 
 /** Signatures kept for transformed payloads (each is one RSA signature saved). */
@@ -100,6 +103,7 @@ export class DialectWriter {
   /** The code an ERROR for a `dialect` client carries, or null when it must not get one. */
   errorCode(dialect: Dialect, code: ErrorCode): string | null {
     if (dialect === "A") return A_CLIENT_CODES.get(code) ?? null;
+    if (dialect === "C") return null; // C answers an ERROR with an ERROR: refusals are logged only
     return dialect === "socp" ? code : toStandardCode(code);
   }
 
@@ -113,10 +117,13 @@ export class DialectWriter {
     peer: { kind: "user" | "server" | "other"; id?: string },
     frame: Frame | string,
   ): string | null | Promise<string | null> {
-    if (dialect === "socp" || dialect === "C") {
-      return typeof frame === "string" ? frame : JSON.stringify(frame);
-    }
+    if (dialect === "socp") return typeof frame === "string" ? frame : JSON.stringify(frame);
     const f = (typeof frame === "string" ? JSON.parse(frame) : frame) as Frame;
+    if (dialect === "C") {
+      const self = this.#host.self();
+      const id = { id: self.id, pubkey: self.keys.publicKey.b64, wsUri: this.#host.wsUri() };
+      return forCServer(f, id, (form, frame) => this.#resigned(form, frame));
+    }
     // A pending link gets only its hello's answer: a WELCOME (a server) or an ERROR (either).
     if (dialect === "A") {
       const raw = typeof frame === "string" ? frame : undefined;

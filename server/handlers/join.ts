@@ -73,31 +73,41 @@ function welcomeBindings(ctx: NodeContext, budget: number): BindingEntry[] {
   return out;
 }
 
-/** SERVER_HELLO_JOIN, first frame at an introducer. */
+/**
+ * SERVER_HELLO_JOIN, first frame at an introducer; at any server from
+ * dialect C, which opens every link with one.
+ */
 export const joinRoute: Route<"SERVER_HELLO_JOIN"> = {
-  signers: (_ctx, frame) =>
-    frame.sig === undefined
+  signers(ctx, frame) {
+    if (!ctx.config.acceptJoins && serverDialect(frame) !== "C") {
+      const detail = "SERVER_HELLO_JOIN is not allowed as a first frame";
+      return rejection(ErrorCode.UNKNOWN_TYPE, detail, { close: true });
+    }
+    return frame.sig === undefined
       ? rejection(ErrorCode.INVALID_SIG, "SERVER_HELLO_JOIN must be signed", { close: true })
-      : [validatedKey(frame.payload.pubkey)],
+      : [validatedKey(frame.payload.pubkey)];
+  },
   async handle(ctx, frame, link) {
     const { state } = ctx;
+    const dialect = serverDialect(frame);
     const key = validatedKey(frame.payload.pubkey);
     if (key.equals(state.self.keys.publicKey)) {
       return [error(link, ErrorCode.BAD_REQUEST, "a node cannot join itself", true)];
     }
     // Keep the requested id when it is free, or already this key's; otherwise assign a fresh one.
     const pin = state.pins.get(frame.from);
-    const keep = frame.from !== state.self.id && (!pin || pin.equals(key));
+    // Dialect C's first server may still be called "auto": it takes the id it is given.
+    const keep = frame.from !== state.self.id && frame.from !== "auto" && (!pin || pin.equals(key));
     const assigned = keep ? frame.from : newId();
     const { host, port } = frame.payload;
     state.pins.set(assigned, key);
     state.serverAddrs.set(assigned, { host, port });
     if (frame.payload.caps?.includes(HEARTBEAT_CAP)) state.heartbeatPeers.add(assigned);
     state.peerCaps.set(assigned, new Set(frame.payload.caps ?? []));
-    link.dialect = serverDialect(frame);
+    link.dialect = dialect;
+    if (dialect !== "socp") state.peerDialects.set(assigned, dialect);
     if (link.dialect === "A") {
       // A never reads its join socket again, and re-joins at once if it is closed.
-      state.peerDialects.set(assigned, "A");
       link.unread = true;
     }
     const now = ctx.now();

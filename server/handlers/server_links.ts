@@ -137,6 +137,9 @@ const announceRoute: Route<"SERVER_ANNOUNCE"> = {
         return [];
       }
       state.unconfirmedServers.add(frame.from);
+      // Dialect C takes only a JOIN as a link's first frame: dial it so.
+      const dialect = serverDialect(frame);
+      if (dialect !== "socp") state.peerDialects.set(frame.from, dialect);
     }
     const effects: Effect[] = [learnServer(ctx, frame.from, frame.payload, "announce")];
     if (link.peerId === frame.from && link.dialect !== "socp" && serverDialect(frame) === "socp") {
