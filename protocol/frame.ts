@@ -15,6 +15,14 @@ import { decodeSignature } from "./rsa.ts";
 import { type Frame, isMessageType, type MessageType, SERVER_SIGNED_TYPES } from "./types.ts";
 import { type CheckContext, isRecord, jsonDepth } from "./_schema.ts";
 
+/** Server types dialect B never signs (SOCP.md §12). */
+const B_UNSIGNED_TYPES: ReadonlySet<string> = new Set([
+  "SERVER_HELLO_JOIN",
+  "SERVER_HELLO_LINK",
+  "SERVER_WELCOME",
+  "SERVER_ANNOUNCE",
+]);
+
 /** Options for {@linkcode parseFrame}. */
 export interface ParseOptions {
   /**
@@ -225,7 +233,9 @@ export function validateEnvelope(obj: Record<string, unknown>, ctx: CheckContext
     rewritten = true;
   }
   if (obj.sig === undefined) {
-    if (SERVER_SIGNED_TYPES.has(type)) {
+    // Dialect B sends its hellos, WELCOME and ANNOUNCE unsigned: whether a link
+    // may vouch for one is the receiver's decision, not the parser's.
+    if (SERVER_SIGNED_TYPES.has(type) && !(ctx.dialects && B_UNSIGNED_TYPES.has(type))) {
       return reject(ErrorCode.INVALID_SIG, `${type} must be signed`, obj);
     }
   } else if (!decodeSignature(obj.sig)) {

@@ -181,7 +181,7 @@ export async function importPublicKey(key: string | Uint8Array): Promise<PublicK
 
 /**
  * Exports a public key in its wire form: base64url of DER SPKI (default) or,
- * for the `key_format = "pem"` knob, base64url of the PEM text.
+ * for peers of dialects A and B, base64url of the PEM text.
  *
  * @example
  * ```ts

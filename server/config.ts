@@ -23,8 +23,10 @@ export interface BootstrapEntry {
   /**
    * `"A"`: a dialect A introducer. Nothing can be detected before joining
    * it, and its WELCOME cannot be verified (see `acceptUnverifiedWelcome`).
+   * `"B"`: a dialect B server (each is an introducer), pinned by `pubkey`;
+   * its link frames are unsigned (see `acceptUnsignedServers`).
    */
-  dialect?: "A";
+  dialect?: "A" | "B";
 }
 
 /** A node's full configuration. */
@@ -54,6 +56,11 @@ export interface NodeConfig {
    * whose WELCOME is signed by a key made at each start and never published.
    */
   acceptUnverifiedWelcome: boolean;
+  /**
+   * Take the unsigned WELCOME and link frames of dialect B servers, from the
+   * bootstrap entries with `"dialect":"B"` and a pinned key only.
+   */
+  acceptUnsignedServers: boolean;
   /** Refuse links from servers whose key is not already pinned. */
   requireKnownServers: boolean;
   /** Accept unsigned user frames (off by default; SOCP.md §5.1). */
@@ -106,7 +113,7 @@ const FLAGS: Record<string, FlagSpec> = {
     multiple: true,
     arg: "URL",
     help:
-      "bootstrap introducer, wss://host:port[/ws][?pubkey=KEY][&dialect=A]; repeatable, in order",
+      "bootstrap introducer, wss://host:port[/ws][?pubkey=KEY][&dialect=A|B]; repeatable, in order",
   },
   "introducers": {
     type: "string",
@@ -201,6 +208,10 @@ const FLAGS: Record<string, FlagSpec> = {
     help:
       'join dialect A introducers ("dialect":"A" entries) without verifying their WELCOME (risky)',
   },
+  "accept-unsigned-servers": {
+    type: "boolean",
+    help: 'join dialect B servers ("dialect":"B" entries with a pubkey): unsigned WELCOME',
+  },
   "require-known-servers": {
     type: "boolean",
     help: "refuse links from servers whose key is not pinned yet",
@@ -258,7 +269,8 @@ export function helpText(role: Role): string {
 
 /**
  * Parses one `--introducer` value: `wss://host:port[/path][?pubkey=KEY]`
- * (`&dialect=A` for a dialect A introducer), `ws://…`, or bare `host:port`.
+ * (`&dialect=A` or `B` for a dialect A or B introducer), `ws://…`, or bare
+ * `host:port`.
  *
  * @example
  * ```ts
@@ -277,8 +289,12 @@ export function parseIntroducerUrl(text: string): BootstrapEntry | null {
   if (!url.hostname || !Number.isInteger(port) || port < 1 || port > 65535) return null;
   const host = url.hostname.replace(/^\[(.*)\]$/, "$1");
   const pubkey = url.searchParams.get("pubkey") ?? undefined;
-  const dialect = url.searchParams.get("dialect") === "A" ? { dialect: "A" as const } : {};
-  return { host, port, ...(pubkey ? { pubkey } : {}), ...dialect };
+  return {
+    host,
+    port,
+    ...(pubkey ? { pubkey } : {}),
+    ...entryDialect(url.searchParams.get("dialect")),
+  };
 }
 
 /**
@@ -304,9 +320,14 @@ export function parseBootstrapFile(text: string): BootstrapEntry[] {
       host: entry.host,
       port,
       ...(typeof entry.pubkey === "string" && entry.pubkey ? { pubkey: entry.pubkey } : {}),
-      ...(entry.dialect === "A" ? { dialect: "A" as const } : {}),
+      ...entryDialect(entry.dialect),
     };
   });
+}
+
+/** The `dialect` field of a bootstrap entry, when it names one we join differently. */
+function entryDialect(value: unknown): Pick<BootstrapEntry, "dialect"> {
+  return value === "A" || value === "B" ? { dialect: value } : {};
 }
 
 /** Numeric flags that set a limit: flag → [field of {@linkcode Limits}, minimum]. */
@@ -431,6 +452,7 @@ export function parseConfig(role: Role, args: string[], env: Record<string, stri
       logFormat,
       allowUnpinnedIntroducer: bool("allow-unpinned-introducer"),
       acceptUnverifiedWelcome: bool("accept-unverified-welcome"),
+      acceptUnsignedServers: bool("accept-unsigned-servers"),
       requireKnownServers: bool("require-known-servers"),
       acceptUnsignedUserFrames: bool("accept-unsigned-user-frames"),
       allowUnsignedHello: bool("allow-unsigned-hello"),

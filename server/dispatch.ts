@@ -8,6 +8,8 @@
  * @module
  */
 
+import { dialectSigners } from "./dialects/signers.ts";
+import { ignoredFromServer } from "./dialects/read.ts";
 import { seenKey } from "../protocol/dedup.ts";
 import { ErrorCode } from "../protocol/errors.ts";
 import { parseFrame } from "../protocol/frame.ts";
@@ -100,6 +102,7 @@ export async function receive(
   });
   const now = ctx.now();
   if (!parsed.ok) {
+    if (link.kind === "server" && ignoredFromServer(link.dialect, parsed.type ?? "")) return [];
     ctx.metrics.inc("frames_rejected", parsed.error.code);
     // Oversize frames, and garbage from a server or a first frame, end the link.
     const malformed = parsed.error.code === ErrorCode.BAD_REQUEST && parsed.type === undefined;
@@ -131,6 +134,10 @@ export async function receive(
       : `${frame.type} is not accepted on a ${link.kind} link`;
     return [error(link, ErrorCode.UNKNOWN_TYPE, detail, link.kind === "pending")];
   }
+  if (link.kind === "server" && ignoredFromServer(link.dialect, frame.type)) {
+    ctx.metrics.inc("frames_ignored", frame.type);
+    return [];
+  }
   if (earlierApplied && !route.concurrent) {
     await earlierApplied;
     if (link.closedHere) return [];
@@ -151,7 +158,7 @@ export async function receive(
     return [];
   }
 
-  const signers = route.signers(ctx, frame as never, link);
+  const signers = dialectSigners(ctx, link, frame, route.signers(ctx, frame as never, link));
   if (isRejection(signers)) return refuse(link, signers);
   if (signers !== "link" && !(await verifiedBy(ctx, frame, signers))) {
     return invalidSignature(ctx, link, frame);

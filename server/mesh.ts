@@ -10,10 +10,11 @@
 
 import { compareCodePoints } from "../protocol/canonical.ts";
 import { backoffMs, DUPLICATE_LINK, preferredLink } from "./link_policy.ts";
-import { exportPublicKey, parsePublicKey, type PublicKey } from "../protocol/keys.ts";
+import { exportPublicKey, type PublicKey } from "../protocol/keys.ts";
 import { signPayload } from "../protocol/transport_sig.ts";
 import type { FrameOf, ServerAddressPayload } from "../protocol/types.ts";
 import type { BootstrapEntry } from "./config.ts";
+import { MeshJoin } from "./_mesh_join.ts";
 import { type NodeContext, signed } from "./context.ts";
 import { type DialWhen, type Effect, send } from "./effects.ts";
 import { forgetPeerUsers, linkSync } from "./_link_sync.ts";
@@ -44,8 +45,6 @@ export interface AttachOptions {
   introducerKey?: PublicKey | null;
 }
 
-/** How long a newcomer waits for SERVER_WELCOME (SOCP.md §6.1). */
-const JOIN_WAIT_MS = 10_000;
 /** How long the lower id waits for an announced server to dial it first. */
 const ANNOUNCED_WAIT_MS = 3_000;
 /** How long a link closed as the peer's duplicate waits for the kept one before the peer counts as lost. */
@@ -75,7 +74,7 @@ export class Mesh {
   readonly #dialing = new Set<string>();
   /** Peers whose link closed as their duplicate, until the kept link binds or the wait ends. */
   readonly #awaitingKept = new Set<string>();
-  readonly #joinWaiters = new Map<Link, (joined: boolean) => void>();
+  readonly #joins: MeshJoin;
   readonly #unreachable = new UnreachableHosts();
   readonly #sleepers = new Set<() => void>();
   #heartbeatTimer?: ReturnType<typeof setInterval>;
@@ -85,6 +84,19 @@ export class Mesh {
 
   constructor(host: MeshHost) {
     this.#host = host;
+    const isStopped = () => this.#stopped;
+    this.#joins = new MeshJoin({
+      get ctx() {
+        return host.ctx;
+      },
+      attach: (socket, options) => host.attach(socket, options),
+      connect: (address) => host.connect(address),
+      joinFrame: (to, form) => this.helloFrame("SERVER_HELLO_JOIN", to, form),
+      sleep: (ms) => this.#sleep(ms),
+      get stopped() {
+        return isStopped();
+      },
+    });
   }
 
   get #ctx(): NodeContext {
@@ -94,7 +106,7 @@ export class Mesh {
   /** Starts heartbeats and the bootstrap walk. */
   start(bootstrap: BootstrapEntry[]): void {
     this.#heartbeatTimer = setInterval(() => this.#tick(), this.#ctx.config.limits.heartbeatMs);
-    this.bootstrap(bootstrap).catch((e) =>
+    this.#joins.bootstrap(bootstrap).catch((e) =>
       this.#ctx.log.error("bootstrap failed", { error: String(e) })
     );
   }
@@ -105,8 +117,7 @@ export class Mesh {
     clearInterval(this.#heartbeatTimer);
     for (const wake of this.#sleepers) wake();
     for (const retry of this.#retries.values()) clearTimeout(retry.timer);
-    for (const resolve of this.#joinWaiters.values()) resolve(false);
-    this.#joinWaiters.clear();
+    this.#joins.stop();
   }
 
   /**
@@ -146,103 +157,6 @@ export class Mesh {
       payload,
       sig,
     } as FrameOf<T>;
-  }
-
-  // --- joining ---------------------------------------------------------------
-
-  /** Walks the bootstrap list until an introducer welcomes us; retries with backoff. */
-  async bootstrap(entries: BootstrapEntry[]): Promise<void> {
-    const { state, log } = this.#ctx;
-    const others = entries.filter((e) => !this.#isSelf(e));
-    if (others.length === 0) {
-      log.info("no introducer to join: running standalone");
-      return;
-    }
-    for (let attempt = 0; !this.#stopped; attempt++) {
-      for (const entry of others) {
-        if (this.#stopped) return;
-        if (await this.#join(entry)) return;
-      }
-      if (state.links.size > 0) {
-        log.info("in the mesh through peers that linked to us; stopping the bootstrap walk");
-        return;
-      }
-      const wait = backoffMs(attempt);
-      log.warn("no introducer answered: running standalone, will retry", { retry_ms: wait });
-      await this.#sleep(wait);
-    }
-  }
-
-  #isSelf(entry: BootstrapEntry): boolean {
-    const { address, self } = this.#ctx.state;
-    if (
-      entry.port === address.port &&
-      (entry.host === address.host || entry.host === this.#ctx.config.host)
-    ) return true;
-    const key = entry.pubkey ? parsePublicKey(entry.pubkey) : undefined;
-    return key?.ok === true && key.key.equals(self.keys.publicKey);
-  }
-
-  async #join(entry: BootstrapEntry): Promise<boolean> {
-    const { log, config } = this.#ctx;
-    const where = `${entry.host}:${entry.port}`;
-    let introducerKey: PublicKey | null = null;
-    const dialectA = entry.dialect === "A";
-    if (dialectA && !config.acceptUnverifiedWelcome) {
-      log.error(
-        "a dialect A introducer cannot be verified: start with --accept-unverified-welcome",
-        {
-          introducer: where,
-        },
-      );
-      return false;
-    }
-    if (dialectA) {
-      // Its key changes at every start and is never published: nothing to pin.
-    } else if (entry.pubkey) {
-      const parsed = parsePublicKey(entry.pubkey);
-      if (!parsed.ok) {
-        log.error("bootstrap entry has an invalid key; skipping it", { introducer: where });
-        return false;
-      }
-      introducerKey = parsed.key;
-    } else if (!config.allowUnpinnedIntroducer) {
-      log.error("bootstrap entry has no pubkey; refusing an unpinned introducer", {
-        introducer: where,
-      });
-      return false;
-    }
-    let socket: LinkSocket;
-    try {
-      socket = await this.#host.connect(entry);
-    } catch (e) {
-      log.warn("introducer unreachable", { introducer: where, error: String(e) });
-      return false;
-    }
-    const target = { host: entry.host, port: entry.port };
-    const link = this.#host.attach(socket, {
-      remote: where,
-      dialledByUs: true,
-      kind: "joining",
-      target,
-      introducerKey,
-    });
-    if (dialectA) {
-      link.dialect = "A";
-      link.unverifiedIntroducer = true;
-    }
-    const joined = new Promise<boolean>((resolve) => this.#joinWaiters.set(link, resolve));
-    const form = dialectA ? "pem" : "der";
-    link.send(JSON.stringify(await this.helloFrame("SERVER_HELLO_JOIN", where, form)));
-    const timer = setTimeout(() => this.#joinWaiters.get(link)?.(false), JOIN_WAIT_MS);
-    const ok = await joined;
-    clearTimeout(timer);
-    this.#joinWaiters.delete(link);
-    if (!ok) {
-      link.close(1000, "join failed");
-      log.warn("introducer did not welcome us", { introducer: where });
-    } else log.info("joined the mesh", { introducer: where, id: this.#ctx.state.self.id });
-    return ok;
   }
 
   // --- dialling --------------------------------------------------------------
@@ -314,10 +228,13 @@ export class Mesh {
         // server listed as A (by an A introducer) answers with its own and is switched.
         link.dialect = "A";
         link.send(JSON.stringify(await this.helloFrame("SERVER_ANNOUNCE", serverId, "pem")));
-      } else if (dialect === "C") {
-        // C takes only a JOIN as a link's first frame (rendered in C's form by the writer).
-        link.dialect = "C";
-        await this.#host.apply([send(link, await this.helloFrame("SERVER_HELLO_JOIN", "*"))]);
+      } else if (dialect === "C" || dialect === "B") {
+        // C takes only a JOIN as a link's first frame; B a LINK (in its form: the writer's).
+        link.dialect = dialect;
+        const hello = dialect === "C"
+          ? await this.helloFrame("SERVER_HELLO_JOIN", "*")
+          : await this.helloFrame("SERVER_HELLO_LINK", serverId);
+        await this.#host.apply([send(link, hello)]);
       } else {
         link.send(JSON.stringify(await this.helloFrame("SERVER_HELLO_LINK", serverId)));
         link.send(JSON.stringify(await this.helloFrame("SERVER_ANNOUNCE", "*")));
@@ -360,7 +277,7 @@ export class Mesh {
       config.limits.serverBurst,
       this.#ctx.now(),
     );
-    this.#joinWaiters.get(link)?.(true);
+    this.#joins.settle(link, true);
     const effects: Effect[] = [];
     const existing = state.links.get(peerId);
     let keep = link;
@@ -406,7 +323,7 @@ export class Mesh {
    */
   async linkLost(link: Link): Promise<Effect[]> {
     const { state, log } = this.#ctx;
-    this.#joinWaiters.get(link)?.(false);
+    this.#joins.settle(link, false);
     const peerId = link.peerId;
     if (link.kind !== "server" || !peerId || state.links.get(peerId) !== link) return [];
     state.links.delete(peerId);

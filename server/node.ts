@@ -6,17 +6,15 @@
  * @module
  */
 
-import { buildError } from "../protocol/builders.ts";
-import { ErrorCode, toStandardCode } from "../protocol/errors.ts";
+import { ErrorCode } from "../protocol/errors.ts";
 import { parsePublicKey } from "../protocol/keys.ts";
 import { signFrame } from "../protocol/transport_sig.ts";
-import type { Frame } from "../protocol/types.ts";
 import type { BootstrapEntry, NodeConfig } from "./config.ts";
 import type { NodeContext } from "./context.ts";
-import { mayRunConcurrently, receive, type RouteTables, typeInText } from "./dispatch.ts";
+import { mayRunConcurrently, receive, type RouteTables } from "./dispatch.ts";
 import { type Effect, error } from "./effects.ts";
 import { DataDirLock } from "./data_lock.ts";
-import { DialectWriter } from "./dialects/write.ts";
+import { Outbox } from "./_outbox.ts";
 import { loadOrCreateIdentity } from "./identity.ts";
 import { Link } from "./link.ts";
 import { createLogger, type Logger } from "./log.ts";
@@ -71,7 +69,7 @@ export class SocpNode implements MeshHost, HttpEndpoint {
   readonly #tables: RouteTables;
   readonly #caCerts?: string[];
   readonly #lock: DataDirLock;
-  readonly #writer: DialectWriter;
+  readonly #outbox: Outbox;
   /** The signed ERROR sent before the transport closes a link that broke its rules. */
   #lastWords: (code: number) => string | undefined = () => undefined;
   readonly #firstFrameTimers = new Map<Link, ReturnType<typeof setTimeout>>();
@@ -83,14 +81,7 @@ export class SocpNode implements MeshHost, HttpEndpoint {
     this.ctx = ctx;
     this.#caCerts = caCerts;
     this.#lock = lock;
-    this.#writer = new DialectWriter({
-      self: () => ctx.state.self,
-      channel: () => ctx.state.channel,
-      wsUri: () => {
-        const { host, port } = ctx.state.address;
-        return `${ctx.config.insecurePlain ? "ws" : "wss"}://${host}:${port}/`;
-      },
-    });
+    this.#outbox = new Outbox(ctx);
     this.#tables = routeTables(ctx.config);
     this.mesh = new Mesh(this);
     this.channel = new PublicChannel(this);
@@ -248,10 +239,14 @@ export class SocpNode implements MeshHost, HttpEndpoint {
     for (const effect of effects) {
       switch (effect.kind) {
         case "send":
-          this.#send(effect.link, effect.frame);
+          this.#outbox.send(effect.link, effect.frame);
           break;
         case "error":
-          await this.#sendError(effect);
+          await this.#outbox.sendError(effect);
+          if (effect.close) {
+            const code = effect.code === ErrorCode.TOO_LARGE ? 1009 : 1008;
+            this.closeLink(effect.link, code, effect.detail);
+          }
           break;
         case "close":
           this.closeLink(effect.link, effect.code, effect.reason);
@@ -278,58 +273,7 @@ export class SocpNode implements MeshHost, HttpEndpoint {
 
   /** Sends a text frame on a link, counted in metrics. */
   sendText(link: Link, text: string): void {
-    this.#send(link, text);
-  }
-
-  #send(link: Link, frame: Frame | string): void {
-    const type = typeof frame === "string"
-      ? typeInText.exec(frame.slice(0, 256))?.[1] ?? "?"
-      : frame.type;
-    if (link.dialect !== "socp") {
-      // Rendered for the peer's dialect (maybe re-signed): kept in order behind the rest.
-      if (link.closed) return;
-      const kind = link.kind === "user" || link.kind === "server" ? link.kind : "other";
-      // A dialect A server never reads its join socket again: only the WELCOME goes there.
-      if (link.unread && !(typeof frame !== "string" && frame.type === "SERVER_WELCOME")) return;
-      link.sendInOrder(this.#writer.render(link.dialect, { kind, id: link.peerId }, frame));
-      this.ctx.metrics.inc("frames_out", type);
-      return;
-    }
-    const text = typeof frame === "string" ? frame : JSON.stringify(frame);
-    if (link.send(text)) this.ctx.metrics.inc("frames_out", type);
-  }
-
-  async #sendError(effect: Effect & { kind: "error" }): Promise<void> {
-    const { link, code, detail } = effect;
-    if (link.kind === "server" || link.kind === "joining") {
-      this.ctx.log.info("refused a server frame", { link: link.describe(), code, detail });
-    }
-    const now = this.ctx.now();
-    const { errorsPerSec } = this.ctx.config.limits;
-    if (now - link.lastErrorAt >= 1000 / errorsPerSec) {
-      link.lastErrorAt = now;
-      this.ctx.metrics.inc("errors_sent", code);
-      // Some dialect clients stop reading on codes they do not know (SOCP.md §6.5).
-      const foreignClient = link.client !== undefined && !link.client.startsWith("socp-ts/");
-      const sent = link.dialect === "socp" && foreignClient
-        ? toStandardCode(code)
-        : this.#writer.errorCode(link.dialect, code);
-      if (sent !== null) {
-        this.#send(
-          link,
-          await buildError(
-            this.ctx.state.self,
-            effect.to ?? link.peerId ?? "*",
-            sent as ErrorCode,
-            detail,
-            effect.msgRef,
-          ),
-        );
-      }
-    } else {
-      this.ctx.metrics.inc("errors_suppressed", code);
-    }
-    if (effect.close) this.closeLink(link, code === ErrorCode.TOO_LARGE ? 1009 : 1008, detail);
+    this.#outbox.send(link, text);
   }
 
   /** Closes a link now and runs its loss handling (without waiting for the close handshake). */

@@ -310,7 +310,7 @@ export class Cluster {
   /** Writes a bootstrap file listing `entries` and returns its path. */
   async bootstrapFile(
     name: string,
-    entries: { host: string; port: number; pubkey?: string; dialect?: "A" }[],
+    entries: { host: string; port: number; pubkey?: string; dialect?: "A" | "B" }[],
   ): Promise<string> {
     const path = `${this.bootstrapDir}/${name}.json`;
     await Deno.writeTextFile(path, JSON.stringify({ bootstrap_servers: entries }));
@@ -383,7 +383,11 @@ export class Cluster {
     args: string[] = [],
   ): Promise<{ cluster: Cluster; intro: NodeProcess; nodes: NodeProcess[] }> {
     const cluster = await Cluster.create(firstKey);
-    const intro = await cluster.introducer("intro", [], args.filter((a) => a === "--insecure-plain"));
+    const intro = await cluster.introducer(
+      "intro",
+      [],
+      args.filter((a) => a === "--insecure-plain"),
+    );
     const nodes: NodeProcess[] = [];
     for (const name of names) nodes.push(await cluster.server(name, [intro], args));
     await cluster.waitForMesh([intro, ...nodes]);

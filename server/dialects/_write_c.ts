@@ -1,5 +1,5 @@
 /**
- * How we write to dialect C servers (DIALECTS.md §C): C verifies every frame
+ * How we write to dialect C servers (docs/DIALECT-FACTS.md §C): C verifies every frame
  * by the key of the link's peer, so everything goes out signed by us; keys
  * stay DER; the WELCOME and ANNOUNCE take C's fields; SERVER_DELIVER carries
  * `orig_ts`; and types C does not handle are not sent (each would draw an

@@ -11,7 +11,7 @@ import type { FrameOf, ServerAddressPayload } from "../../protocol/types.ts";
 
 /**
  * A link's dialect: `socp` (the profile, our own clients and servers) or one
- * of the foreign implementations A, B and C of ../shared/DIALECTS.md.
+ * of the foreign implementations A, B and C (docs/DIALECT-FACTS.md).
  */
 export type Dialect = "socp" | "A" | "B" | "C";
 
@@ -61,8 +61,8 @@ export function serverDialect(
 ): Dialect {
   if (frame.payload.caps !== undefined) return "socp";
   if (typeof frame.payload.ws_uri === "string") return "C";
-  if (frame.sig !== undefined && isPemKeyText(frame.payload.pubkey)) return "A";
-  return "socp";
+  if (!isPemKeyText(frame.payload.pubkey)) return "socp";
+  return frame.sig === undefined ? "B" : "A"; // B never signs its hellos; A always does
 }
 
 /**
@@ -79,5 +79,18 @@ export function serverDialect(
  * ```
  */
 export function welcomeEntryDialect(entry: { dialect?: string }, via: Dialect): Dialect {
-  return entry.dialect === "A" || via === "A" ? "A" : "socp";
+  if (entry.dialect === "A" || via === "A") return "A";
+  return via === "B" ? "B" : "socp"; // a B server lists the B servers it links
+}
+
+/** Channel frames of dialect B servers: their wraps are members' PEM keys, not wrapped keys (§B.4). */
+const B_CHANNEL_FRAMES: ReadonlySet<string> = new Set([
+  "PUBLIC_CHANNEL_ADD",
+  "PUBLIC_CHANNEL_UPDATED",
+  "PUBLIC_CHANNEL_KEY_SHARE",
+]);
+
+/** Whether a server of `dialect` sends frames of `type` we must not act on (they are dropped). */
+export function ignoredFromServer(dialect: Dialect, type: string): boolean {
+  return dialect === "B" && B_CHANNEL_FRAMES.has(type);
 }

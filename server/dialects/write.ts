@@ -10,12 +10,13 @@
  */
 
 import { ErrorCode, toStandardCode } from "../../protocol/errors.ts";
-import { exportPublicKey, parsePublicKey } from "../../protocol/keys.ts";
 import { signPayload } from "../../protocol/transport_sig.ts";
 import type { Identity } from "../../protocol/builders.ts";
 import type { Frame } from "../../protocol/types.ts";
 import type { Dialect } from "./read.ts";
 import { forCServer } from "./_write_c.ts";
+import { forBServer } from "./_write_b.ts";
+import { pem } from "./_pem.ts";
 
 /** The 22 types a dialect A client parses; anything else ends its reader for good. */
 const A_CLIENT_TYPES: ReadonlySet<string> = new Set([
@@ -128,6 +129,9 @@ export class DialectWriter {
     if (dialect === "A") {
       const raw = typeof frame === "string" ? frame : undefined;
       return peer.kind === "user" ? this.#forA(f, peer.id, raw) : this.#forAServer(f, peer.id);
+    }
+    if (peer.kind === "server") {
+      return forBServer(f, this.#host.self().id, (form, frame) => this.#resigned(form, frame));
     }
     return this.#forB(f);
   }
@@ -331,10 +335,4 @@ export function echoesAdoptedState(dialect: Dialect): boolean {
  */
 export function needsPemSenderPub(dialect: Dialect | undefined): boolean {
   return dialect === "A";
-}
-
-/** A key in the PEM-text form dialects A and B load (the input is any accepted form). */
-function pem(key: string): string {
-  const parsed = parsePublicKey(key);
-  return parsed.ok ? exportPublicKey(parsed.key, "pem") : key;
 }

@@ -190,7 +190,8 @@ export const welcomeRoute: Route<"SERVER_WELCOME"> = {
           }, now)
         ),
       );
-    } else state.peerDialects.set(frame.from, link.dialect);
+    }
+    if (link.dialect !== "socp") state.peerDialects.set(frame.from, link.dialect);
     // An unverified introducer is kept as a link too: our adverts go to it (A lists users so).
     effects.push({ kind: "bind", link, peerId: frame.from });
 

@@ -225,6 +225,16 @@ Deno.test("dialect A opens a link with SERVER_ANNOUNCE; an unsigned JOIN is refu
       joiner.send(join);
       await joiner.nextError(code);
       await joiner.closed();
+      // The operator sees why (dialect B's JOIN is unsigned).
+      const why = code === "INVALID_SIG" ? "must be signed" : "not allowed as a first frame";
+      await waitUntil(
+        () =>
+          node.lines.some((l) =>
+            l.includes(`"level":"info","msg":"refused a first frame"`) && l.includes(why)
+          ),
+        5000,
+        `the refusal logged at ${code}`,
+      );
     }
   });
 });
