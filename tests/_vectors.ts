@@ -1,7 +1,7 @@
-// Loads the shared SOCP test vectors once per test file and imports their two
-// test key pairs. Order: $SOCP_VECTORS, ../shared/vectors next to the repo
-// (authoritative, may be regenerated), then the vendored copy in tests/fixtures
-// (so a clone without the shared folder still runs every case).
+// Loads the SOCP test vectors once per test file and imports their two test
+// key pairs. The in-repo source is tests/fixtures/socp-vectors.json. Order:
+// $SOCP_VECTORS, then an optional external copy beside the repository (a
+// regenerated upstream file, read only if present), then tests/fixtures.
 
 import { importPrivateKey, type KeyPair } from "../mod.ts";
 

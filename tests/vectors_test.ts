@@ -1,4 +1,4 @@
-// Every case of the shared SOCP v1.3 vectors (../shared/vectors/README.md),
+// Every case of the SOCP v1.3 vectors (tests/fixtures/socp-vectors.json),
 // checked against the protocol module. A missing file or a skipped case fails.
 
 import assert from "node:assert/strict";

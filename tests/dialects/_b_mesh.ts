@@ -1,5 +1,5 @@
 // The server-to-server links of the dialect B simulator (b_server.ts), from
-// ../shared/DIALECTS.md §B.2–B.7 (our own code); what travels over them is
+// docs/DIALECT-FACTS.md §B.2–B.7 (our own code); what travels over them is
 // _b_relay.ts. Every B server is an introducer; a joiner reads only WELCOME
 // `servers` and then closes its JOIN socket (B's bug); links open with an
 // unsigned SERVER_HELLO_LINK, dialled every 2 s. Where the sheet is silent,

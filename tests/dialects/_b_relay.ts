@@ -1,5 +1,5 @@
 // What travels over the dialect B simulator's server links (b_server.ts,
-// _b_mesh.ts), from ../shared/DIALECTS.md §B.2–B.5: presence, SERVER_DELIVER,
+// _b_mesh.ts), from docs/DIALECT-FACTS.md §B.2–B.5: presence, SERVER_DELIVER,
 // the public channel's frames and files. B re-signs what it relays (keeping
 // `from`) and verifies by the key pinned for `from`, so it cannot verify what
 // another server relays. Where the sheet is silent, the choice made is said

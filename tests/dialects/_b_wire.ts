@@ -1,5 +1,5 @@
 // Wire details of the dialect B simulator (b_server.ts, _b_mesh.ts,
-// _b_relay.ts), from ../shared/DIALECTS.md §B.1: B's strict envelope check,
+// _b_relay.ts), from docs/DIALECT-FACTS.md §B.1: B's strict envelope check,
 // the types it sends without `sig`, and the plain ws sockets it dials.
 
 import { isHostPort, isUuidV4 } from "../../mod.ts";

@@ -1,4 +1,4 @@
-// Wire details of dialect C (../shared/DIALECTS.md §0, §C.1, §C.2): keys as
+// Wire details of dialect C (docs/DIALECT-FACTS.md §0, §C.1, §C.2): keys as
 // base64url DER SPKI only (4096-bit), transport signatures over Python's
 // sort_keys/compact json.dumps (which, unlike our canonical JSON, allows the
 // float seconds of `user_locations`), V2 content signatures over the raw

@@ -1,4 +1,4 @@
-// Wire details the dialect simulators share (from ../shared/DIALECTS.md):
+// Wire details the dialect simulators share (from docs/DIALECT-FACTS.md):
 // Python's json.dumps text, keys as base64url of PEM text, and the strict
 // checks the foreign implementations make (PSS salt 478 only, V1 preimages).
 

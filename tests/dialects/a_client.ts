@@ -1,4 +1,4 @@
-// A dialect A client, simulated from ../shared/DIALECTS.md §A (our own code):
+// A dialect A client, simulated from docs/DIALECT-FACTS.md §A (our own code):
 // it logs in with a plaintext password and `"enc_pubkey": null`, sends PEM
 // keys and Python's json.dumps text, takes keys from adverts' top-level
 // `pubkey`, reads DMs and public messages from USER_DELIVER, runs /list as a

@@ -1,4 +1,4 @@
-// A dialect A introducer, simulated from ../shared/DIALECTS.md §A.3 and §A.6
+// A dialect A introducer, simulated from docs/DIALECT-FACTS.md §A.3 and §A.6
 // (our own code): wss at any path; a SERVER_HELLO_JOIN (not verified) gets a
 // WELCOME with `assigned_id` (the joiner's `from` unless taken), `servers`
 // and `clients`, and no `server_pub`, signed with a key made at this start

@@ -1,4 +1,4 @@
-// A dialect A server, simulated from ../shared/DIALECTS.md §A (our own code).
+// A dialect A server, simulated from docs/DIALECT-FACTS.md §A (our own code).
 // For its clients: wss at any path, a hello with a plaintext password and a
 // PEM key (no ACK: adverts and key frames say it worked), adverts re-issued
 // from itself with top-level PEM keys, a server-made AES key rewrapped at

@@ -1,4 +1,4 @@
-// A dialect B client, simulated from ../shared/DIALECTS.md §B (our own code):
+// A dialect B client, simulated from docs/DIALECT-FACTS.md §B (our own code):
 // an unsigned hello to its own id with PEM keys, every later frame signed,
 // compact key-sorted JSON, keys only from adverts' `meta.pubkey`, /list kept
 // client-side from adverts, 190-byte RSA file chunks, and a public channel

@@ -1,5 +1,5 @@
 // Self-test of the dialect B server simulator's mesh (b_server.ts,
-// _b_mesh.ts), from ../shared/DIALECTS.md §B: two B servers, where the second
+// _b_mesh.ts), from docs/DIALECT-FACTS.md §B: two B servers, where the second
 // joins the first (every B server is an introducer), drops its JOIN socket
 // (B's bug), and is dialled back; B clients on each side then exchange
 // DMs and a public message, while a file between them is dropped (B cannot

@@ -1,4 +1,4 @@
-// A dialect B server, simulated from ../shared/DIALECTS.md §B (our own code,
+// A dialect B server, simulated from docs/DIALECT-FACTS.md §B (our own code,
 // one process). For its clients (§B.1–B.5): plain ws at any path, a strict
 // envelope check, an unsigned hello (no ACK: ADD, UPDATED and adverts
 // follow), adverts with the key only in `meta.pubkey`, DMs as USER_DELIVER,

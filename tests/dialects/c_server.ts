@@ -1,4 +1,4 @@
-// A dialect C server, simulated from ../shared/DIALECTS.md §0, §C, §D (our own
+// A dialect C server, simulated from docs/DIALECT-FACTS.md §0, §C, §D (our own
 // code). Links open with SERVER_HELLO_JOIN → WELCOME first, then an ANNOUNCE
 // snapshot; frames are verified by the link peer's key (not `from`); adverts,
 // removes and announces are relayed unchanged; SERVER_DELIVER (with orig_ts)
