@@ -13,6 +13,7 @@ import { DenoAdapter, IDENTITY_FILE, loadOrCreateIdentity } from "./deno.ts";
 import { type ClientCliOptions, parseClientOptions } from "./options.ts";
 import { runRepl } from "./repl.ts";
 import { SocpClient } from "./sdk.ts";
+import { selectCrypto } from "../crypto/select.ts";
 import { type Console, LineEditor, PlainConsole } from "./terminal.ts";
 
 function fail(code: number, message: string): never {
@@ -80,6 +81,16 @@ async function main(options: ClientCliOptions): Promise<number> {
     console.error(
       "socp-client: WARNING: --insecure allows unencrypted ws:// connections; development only",
     );
+  }
+  if (options.crypto !== "webcrypto") {
+    let inUse;
+    try {
+      inUse = selectCrypto(options.crypto);
+    } catch (e) {
+      fail(1, (e as Error).message);
+    }
+    const why = inUse.fallback ? ` (OpenSSL did not load: ${inUse.fallback})` : "";
+    console.error(`socp-client: RSA backend ${inUse.backend}, ${inUse.version}${why}`);
   }
   const creating = await Deno.stat(`${options.dataDir}/${IDENTITY_FILE}`).then(
     () => false,

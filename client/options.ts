@@ -5,6 +5,7 @@
  * @module
  */
 
+import { type CryptoChoice, isCryptoChoice } from "../crypto/select.ts";
 import { parseArgs } from "node:util";
 import { sanitizeFileName } from "./filename.ts";
 
@@ -24,6 +25,8 @@ export interface ClientCliOptions {
   serverDialect: "socp" | "A" | "B";
   /** A password the server checks (dialect A servers); sent only when given. */
   loginPassword?: string;
+  /** The RSA backend (`--crypto`). */
+  crypto: CryptoChoice;
 }
 
 /** Result of {@linkcode parseClientOptions}. */
@@ -51,6 +54,8 @@ Usage: socp-client --server URL --user NAME [options]
   --login-password PW   a password the server checks (dialect A servers need one); sent to
                         the server only when given; prefer the variable, a flag shows in ps
                                                                               [SOCP_LOGIN_PASSWORD]
+  --crypto NAME         RSA backend: webcrypto (default), openssl (system libcrypto;
+                        needs --allow-ffi) or auto (openssl when it loads)       [SOCP_CRYPTO]
   --json                one JSON object per line on stdout for every event
   --help                this help
 
@@ -89,6 +94,7 @@ export function parseClientOptions(
         json: { type: "boolean" },
         "server-dialect": { type: "string" },
         "login-password": { type: "string" },
+        crypto: { type: "string" },
         help: { type: "boolean" },
       },
     }).values;
@@ -119,6 +125,8 @@ export function parseClientOptions(
         "(or SOCP_LOGIN_PASSWORD)",
     };
   }
+  const crypto = values.crypto ?? env.SOCP_CRYPTO ?? "webcrypto";
+  if (!isCryptoChoice(crypto)) return { ok: false, error: "--crypto: webcrypto|openssl|auto" };
   const dataDir = values.data ?? env.SOCP_DATA ?? `.socp/clients/${sanitizeFileName(user, "user")}`;
   return {
     ok: true,
@@ -133,6 +141,7 @@ export function parseClientOptions(
       insecure: values.insecure ?? false,
       json: values.json ?? false,
       serverDialect,
+      crypto,
       ...(loginPassword ? { loginPassword } : {}),
     },
   };

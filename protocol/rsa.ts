@@ -10,8 +10,7 @@ import { decodeBase64url, encodeBase64url } from "./base64url.ts";
 import { ErrorCode, SocpError } from "./errors.ts";
 import type { PrivateKey, PublicKey } from "./keys.ts";
 import { OAEP_MAX_PLAINTEXT, PSS_SALT_SIGN, PSS_SALTS_VERIFY, RSA_BYTES } from "./limits.ts";
-
-const OAEP_PARAMS = { name: "RSA-OAEP" } as const; // empty label
+import { rsaBackend } from "./rsa_backend.ts";
 
 /** Count and total milliseconds of one kind of RSA operation. */
 export interface RsaOpStats {
@@ -73,14 +72,13 @@ export async function encryptFor(
       `plaintext is ${bytes.length} bytes; RSA-OAEP carries at most ${OAEP_MAX_PLAINTEXT}`,
     );
   }
-  const key = await recipient.oaep();
   const ct = await publicKeyGate.run(async () => {
     const started = performance.now();
-    const ct = await crypto.subtle.encrypt(OAEP_PARAMS, key, bytes as BufferSource);
+    const ct = await rsaBackend().encrypt(recipient, bytes);
     record(rsaStats.encrypt, started);
     return ct;
   }, options.bulk);
-  return encodeBase64url(new Uint8Array(ct));
+  return encodeBase64url(ct);
 }
 
 /**
@@ -100,11 +98,7 @@ export async function decryptWith(key: PrivateKey, ciphertext: string): Promise<
   return await privateKeyGate.run(async () => {
     const started = performance.now();
     try {
-      return new Uint8Array(
-        await crypto.subtle.decrypt(OAEP_PARAMS, key.oaep, bytes as BufferSource),
-      );
-    } catch {
-      return null;
+      return await rsaBackend().decrypt(key, bytes);
     } finally {
       record(rsaStats.decrypt, started);
     }
@@ -126,15 +120,11 @@ export async function decryptWith(key: PrivateKey, ciphertext: string): Promise<
 export async function signBytes(key: PrivateKey, message: Uint8Array): Promise<string> {
   const sig = await privateKeyGate.run(async () => {
     const started = performance.now();
-    const sig = await crypto.subtle.sign(
-      { name: "RSA-PSS", saltLength: PSS_SALT_SIGN },
-      key.pss,
-      message as BufferSource,
-    );
+    const sig = await rsaBackend().sign(key, message, PSS_SALT_SIGN);
     record(rsaStats.sign, started);
     return sig;
   });
-  return encodeBase64url(new Uint8Array(sig));
+  return encodeBase64url(sig);
 }
 
 /**
@@ -173,28 +163,11 @@ export async function verifyBytes(
   const sigBytes = typeof sig === "string" ? decodeSignature(sig) : sig;
   if (!sigBytes || sigBytes.length !== RSA_BYTES) return false;
   const candidates = messages instanceof Uint8Array ? [messages] : messages;
-  let pss: CryptoKey;
-  try {
-    pss = await key.pss();
-  } catch {
-    return false;
-  }
   return await publicKeyGate.run(async () => {
     const started = performance.now();
     try {
-      for (const message of candidates) {
-        for (const saltLength of PSS_SALTS_VERIFY) {
-          const params = { name: "RSA-PSS", saltLength };
-          // A malformed signature for one salt is just a failed attempt.
-          const ok = await crypto.subtle.verify(
-            params,
-            pss,
-            sigBytes as BufferSource,
-            message as BufferSource,
-          ).catch(() => false);
-          if (ok) return true;
-        }
-      }
+      return await rsaBackend().verify(key, candidates, sigBytes, PSS_SALTS_VERIFY);
+    } catch {
       return false;
     } finally {
       record(rsaStats.verify, started);

@@ -7,6 +7,7 @@
  * @module
  */
 
+import { type CryptoChoice, isCryptoChoice } from "../crypto/select.ts";
 import { parseArgs } from "node:util";
 import { DEFAULT_LIMITS, type Limits } from "../protocol/limits.ts";
 import type { LogFormat, LogLevel } from "./log.ts";
@@ -49,6 +50,8 @@ export interface NodeConfig {
   insecurePlain: boolean;
   logLevel: LogLevel;
   logFormat: LogFormat;
+  /** The RSA backend (`--crypto`): WebCrypto, OpenSSL through FFI, or OpenSSL when it loads. */
+  crypto: CryptoChoice;
   /** Accept a bootstrap introducer whose key the list does not give. */
   allowUnpinnedIntroducer: boolean;
   /**
@@ -199,6 +202,11 @@ const FLAGS: Record<string, FlagSpec> = {
   },
   "log-level": { type: "string", arg: "LEVEL", help: "debug | info | warn | error (default info)" },
   "log-format": { type: "string", arg: "FMT", help: "json | text (default text)" },
+  "crypto": {
+    type: "string",
+    arg: "NAME",
+    help: "RSA backend: webcrypto | openssl (needs --allow-ffi) | auto (default webcrypto)",
+  },
   "allow-unpinned-introducer": {
     type: "boolean",
     help: "accept an introducer whose key the bootstrap list lacks (development)",
@@ -420,6 +428,8 @@ export function parseConfig(role: Role, args: string[], env: Record<string, stri
   }
   const logFormat = (str("log-format") ?? "text") as LogFormat;
   if (!["json", "text"].includes(logFormat)) return { ok: false, error: "--log-format: json|text" };
+  const crypto = str("crypto") ?? "webcrypto";
+  if (!isCryptoChoice(crypto)) return { ok: false, error: "--crypto: webcrypto|openssl|auto" };
 
   const insecurePlain = bool("insecure-plain");
   const tlsCert = str("tls-cert");
@@ -450,6 +460,7 @@ export function parseConfig(role: Role, args: string[], env: Record<string, stri
       insecurePlain,
       logLevel,
       logFormat,
+      crypto,
       allowUnpinnedIntroducer: bool("allow-unpinned-introducer"),
       acceptUnverifiedWelcome: bool("accept-unverified-welcome"),
       acceptUnsignedServers: bool("accept-unsigned-servers"),

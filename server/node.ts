@@ -15,6 +15,7 @@ import { mayRunConcurrently, receive, type RouteTables } from "./dispatch.ts";
 import { type Effect, error } from "./effects.ts";
 import { DataDirLock } from "./data_lock.ts";
 import { Outbox } from "./_outbox.ts";
+import { type CryptoInUse, selectCrypto } from "../crypto/select.ts";
 import { loadOrCreateIdentity } from "./identity.ts";
 import { Link } from "./link.ts";
 import { createLogger, type Logger } from "./log.ts";
@@ -76,6 +77,7 @@ export class SocpNode implements MeshHost, HttpEndpoint {
   readonly #startedAt: number;
   #http?: WsServer;
   #stopped = false;
+  #crypto: CryptoInUse = { backend: "webcrypto", version: "WebCrypto" };
 
   private constructor(ctx: NodeContext, caCerts: string[] | undefined, lock: DataDirLock) {
     this.ctx = ctx;
@@ -98,6 +100,12 @@ export class SocpNode implements MeshHost, HttpEndpoint {
         format: config.logFormat,
         fields: { role: config.role },
       });
+    // The backend is chosen before any key is used; a backend asked for and missing stops here.
+    const crypto = selectCrypto(config.crypto);
+    if (crypto.fallback) {
+      log.warn("--crypto auto: OpenSSL did not load", { reason: crypto.fallback });
+    }
+    log.info("crypto backend", { backend: crypto.backend, version: crypto.version });
     await Deno.mkdir(config.dataDir, { recursive: true, mode: 0o700 });
     const lock = await DataDirLock.acquire(config.dataDir, config.role);
     const store = Store.open(`${config.dataDir}/socp.sqlite`, Date.now(), config.maxDbBytes);
@@ -125,6 +133,7 @@ export class SocpNode implements MeshHost, HttpEndpoint {
       now: options.now ?? Date.now,
     };
     const node = new SocpNode(ctx, options.caCerts?.length ? options.caCerts : undefined, lock);
+    node.#crypto = crypto;
     node.#lastWords = await transportErrors(() => state.self, config.limits.maxFrameBytes);
     node.#listen(options.tls);
     log.info("listening", {
@@ -316,6 +325,8 @@ export class SocpNode implements MeshHost, HttpEndpoint {
       links: state.serverLinks().map((l) => l.peerId!).sort(),
       users: { local: state.localUsers.size, online: state.userLocations.size },
       uptime_ms: this.ctx.now() - this.#startedAt,
+      crypto: this.#crypto.backend,
+      memory: Deno.memoryUsage(),
       frames: metrics.snapshot(),
     };
   }

@@ -6,6 +6,18 @@
 import { type DevCertificatePaths, ensureDevCertificates } from "../certs/mkcert.ts";
 import { importPrivateKey, type KeyPair } from "../mod.ts";
 import { writeIdentityKey } from "../server/identity.ts";
+import { type CryptoChoice, isCryptoChoice, selectCrypto } from "../crypto/select.ts";
+
+/**
+ * The RSA backend of this test run: `SOCP_TEST_CRYPTO=openssl` runs the nodes
+ * with `--crypto openssl` and this process's clients on OpenSSL too.
+ */
+export const TEST_CRYPTO: CryptoChoice = (() => {
+  const choice = Deno.env.get("SOCP_TEST_CRYPTO") ?? "webcrypto";
+  if (!isCryptoChoice(choice)) throw new Error(`SOCP_TEST_CRYPTO: ${choice}`);
+  if (choice !== "webcrypto") selectCrypto(choice);
+  return choice;
+})();
 
 const FIXTURE_KEYS: { private_pkcs8_der_b64url: string }[] = JSON.parse(
   Deno.readTextFileSync(new URL("./fixtures/test-keys.json", import.meta.url)),
@@ -123,6 +135,7 @@ export class NodeProcess {
       `--allow-read=${this.dataDir},${c.certs.caCert.replace(/\/[^/]+$/, "")},${c.bootstrapDir}`,
       `--allow-write=${this.dataDir}`,
       "--allow-env=SOCP_*",
+      ...(c.crypto === "webcrypto" ? [] : ["--allow-ffi"]),
       ...this.runtimeFlags,
       ENTRY[this.role],
       ...this.args,
@@ -262,6 +275,8 @@ export class Cluster {
   readonly client: Deno.HttpClient;
   readonly bootstrapDir: string;
   readonly nodes: NodeProcess[] = [];
+  /** The RSA backend its nodes run (`--crypto`). */
+  readonly crypto: CryptoChoice;
   /** Flags every node gets: fast heartbeats so liveness tests take seconds. */
   readonly common: readonly string[];
   #nextKey: number;
@@ -272,6 +287,7 @@ export class Cluster {
     caCert: string,
     firstKey: number,
     logLevel: string,
+    crypto: CryptoChoice,
   ) {
     this.common = [
       "--heartbeat-ms",
@@ -282,7 +298,10 @@ export class Cluster {
       "json",
       "--log-level",
       logLevel,
+      "--crypto",
+      crypto,
     ];
+    this.crypto = crypto;
     this.dir = dir;
     this.certs = certs;
     this.caCert = caCert;
@@ -293,13 +312,19 @@ export class Cluster {
 
   /**
    * A new cluster; `firstKey` picks where in the fixture key pool its nodes
-   * start. Nodes log at `debug` unless `logLevel` says otherwise (benchmarks).
+   * start. Nodes log at `debug` unless `logLevel` says otherwise (benchmarks),
+   * and run the RSA backend of the test run unless `crypto` names one.
    */
-  static async create(firstKey = 0, logLevel = "debug"): Promise<Cluster> {
+  static async create(
+    firstKey = 0,
+    logLevel = "debug",
+    crypto: CryptoChoice = TEST_CRYPTO,
+  ): Promise<Cluster> {
     const dir = await Deno.makeTempDir({ prefix: "socp-test-" });
     const certs = await ensureDevCertificates(`${dir}/certs`, ["127.0.0.1", "localhost"]);
     await Deno.mkdir(`${dir}/bootstrap`);
-    return new Cluster(dir, certs, await Deno.readTextFile(certs.caCert), firstKey, logLevel);
+    const caCert = await Deno.readTextFile(certs.caCert);
+    return new Cluster(dir, certs, caCert, firstKey, logLevel, crypto);
   }
 
   /** TLS flags for nodes. */

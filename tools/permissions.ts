@@ -42,7 +42,13 @@ export function serverPermissions(config: NodeConfig): string[] {
     ]),
     list("--allow-write", [config.dataDir]),
     "--allow-env=SOCP_*",
+    ...ffiFor(config.crypto),
   ];
+}
+
+/** `--allow-ffi` only for a backend that loads libcrypto (`--crypto openssl|auto`). */
+function ffiFor(crypto: string): string[] {
+  return crypto === "webcrypto" ? [] : ["--allow-ffi"];
 }
 
 /**
@@ -72,5 +78,6 @@ export function clientPermissions(options: ClientCliOptions): string[] {
     ]),
     list("--allow-write", [options.dataDir, options.downloads]),
     "--allow-env=SOCP_*",
+    ...ffiFor(options.crypto),
   ];
 }

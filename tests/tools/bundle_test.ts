@@ -78,6 +78,8 @@ Deno.test("bundled executables run from outside the repository and complete a cr
       "bootstrap.json",
     );
     for (const name of ["a", "b"]) {
+      // b runs on the OpenSSL backend: its launcher grants --allow-ffi for that flag only.
+      const crypto = name === "b" ? ["--crypto", "openssl"] : [];
       nodes.push(
         await startNode(serverBin, outside, [
           "--port",
@@ -87,9 +89,15 @@ Deno.test("bundled executables run from outside the repository and complete a cr
           "--introducers",
           "intro/bootstrap.json",
           ...tls,
+          ...crypto,
         ]),
       );
     }
+    const backendOf = (n: number) =>
+      nodes[n].lines.map((l) => l.includes('"crypto backend"') ? JSON.parse(l).backend : null)
+        .find((b) => b);
+    assert.equal(backendOf(1), "webcrypto");
+    assert.equal(backendOf(2), "openssl");
     const url = (n: number) => `wss://127.0.0.1:${nodes[n].port}/ws`;
     for (const [n, name, keys] of [[1, "alice", KEYS.A], [2, "bob", KEYS.B]] as const) {
       clients.push(
@@ -121,7 +129,11 @@ Deno.test("bundled executables run from outside the repository and complete a cr
       child,
       /--allow-read=a,certs\/server\.pem,certs\/server-key\.pem,certs\/ca\.pem,intro\/bootstrap\.json /,
     );
-    assert.ok(!/--allow-all|-A /.test(child));
+    assert.ok(!/--allow-all|-A |--allow-ffi/.test(child), "no FFI without --crypto");
+    const opensslChild = ps.split("\n").find((l) =>
+      l.includes("--allow-write=b") && l.includes("deno run")
+    );
+    assert.match(opensslChild ?? "", /--allow-ffi /, "FFI for --crypto openssl");
     const clientChild = ps.split("\n").find((l) =>
       l.includes("--allow-net=127.0.0.1:") && l.includes("user-alice")
     );
