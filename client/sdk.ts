@@ -19,9 +19,14 @@
 import { buildMsgDirect, buildMsgPublic, type Identity } from "../protocol/builders.ts";
 import { CHANNEL_KEY_CAP } from "../protocol/channel_key.ts";
 import { ErrorCode, SocpError } from "../protocol/errors.ts";
-import { parsePublicKey } from "../protocol/keys.ts";
 import { OAEP_MAX_PLAINTEXT } from "../protocol/limits.ts";
-import { type Envelope, type FrameOf, PRESENCE_LITE_CAP } from "../protocol/types.ts";
+import {
+  ADVERT_ACK_CAP,
+  type Envelope,
+  type FrameOf,
+  PRESENCE_LITE_CAP,
+} from "../protocol/types.ts";
+import { answeredWithin, welcomeAck } from "./_welcome.ts";
 import { FAST_FILES as FAST_FILES_CAP, fileFrames, type FileTarget } from "./_file_send.ts";
 
 import { frameOrNull } from "./_frames.ts";
@@ -133,6 +138,16 @@ export class SocpClient implements ReceiveContext {
     this.#presenceLite = false;
     const socket = await this.#options.adapter.connect(this.#options.url);
     this.#socket = socket;
+    const meta = {
+      display_name: this.#options.displayName,
+      caps: this.#options.caps ?? [FAST_FILES, CHANNEL_KEY_CAP, PRESENCE_LITE_CAP, ADVERT_ACK_CAP],
+    };
+    const to = this.server.id ?? "*";
+    const hello = await helloFor(this.#dialect, this.identity, {
+      meta,
+      to,
+      password: this.#options.password,
+    });
     const accepted = new Promise<void>((resolve, reject) => {
       const ready = (serverId: string) => {
         this.server.id = serverId;
@@ -145,9 +160,18 @@ export class SocpClient implements ReceiveContext {
         if (!frame) return;
         if (frame.type === "PRESENCE") this.#presenceLite = true;
         if (this.server.id === undefined && frame.type === "ACK") {
-          const key = parsePublicKey(frame.payload.server_pub);
-          if (key.ok) this.server.key = key.key;
-          ready(frame.from);
+          // Taken (an unsigned one only with our own advert) before anything after it is handled.
+          const ack = frame;
+          this.#queue = this.#queue.then(async () => {
+            const taken = await welcomeAck(ack, hello);
+            if (typeof taken === "string") {
+              reject(new SocpError(ErrorCode.BAD_KEY, taken));
+              return socket.close();
+            }
+            this.server.key = taken.key;
+            ready(ack.from);
+          });
+          return;
         } else if (
           this.server.id === undefined && frame.type !== "ERROR" && !acksHello(this.#dialect)
         ) {
@@ -174,34 +198,8 @@ export class SocpClient implements ReceiveContext {
         this.#lost(event.reason || `code ${event.code}`);
       };
     });
-    const meta = {
-      display_name: this.#options.displayName,
-      caps: this.#options.caps ?? [FAST_FILES, CHANNEL_KEY_CAP, PRESENCE_LITE_CAP],
-    };
-    const to = this.server.id ?? "*";
-    const hello = await helloFor(this.#dialect, this.identity, {
-      meta,
-      to,
-      password: this.#options.password,
-    });
     socket.send(JSON.stringify(hello));
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const unanswered = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        reject(
-          new SocpError(
-            ErrorCode.TIMEOUT,
-            "the server did not answer the hello (a dialect server? see --server-dialect)",
-          ),
-        );
-        socket.close();
-      }, HELLO_TIMEOUT_MS);
-    });
-    try {
-      await Promise.race([accepted, unanswered]);
-    } finally {
-      clearTimeout(timer);
-    }
+    await answeredWithin(accepted, HELLO_TIMEOUT_MS, () => socket.close());
   }
 
   async #receive(frame: NonNullable<ReturnType<typeof frameOrNull>>): Promise<void> {

@@ -235,7 +235,11 @@ export function validateEnvelope(obj: Record<string, unknown>, ctx: CheckContext
   if (obj.sig === undefined) {
     // Dialect B sends its hellos, WELCOME and ANNOUNCE unsigned: whether a link
     // may vouch for one is the receiver's decision, not the parser's.
-    if (SERVER_SIGNED_TYPES.has(type) && !(ctx.dialects && B_UNSIGNED_TYPES.has(type))) {
+    // An ACK carrying the user's signed advert is vouched for by it (ADVERT_ACK_CAP).
+    const advertAck = type === "ACK" && isRecord(payload) && isRecord(payload.advert);
+    if (
+      SERVER_SIGNED_TYPES.has(type) && !advertAck && !(ctx.dialects && B_UNSIGNED_TYPES.has(type))
+    ) {
       return reject(ErrorCode.INVALID_SIG, `${type} must be signed`, obj);
     }
   } else if (!decodeSignature(obj.sig)) {

@@ -287,7 +287,7 @@ export const PAYLOAD_CHECKS: Readonly<Record<MessageType, Check>> = {
   FILE_START: fileStart,
   FILE_CHUNK: fileChunk,
   FILE_END: fileEnd,
-  ACK: obj({ msg_ref: str({ max: 128 }) }, { server_pub: key }),
+  ACK: obj({ msg_ref: str({ max: 128 }) }, { server_pub: key, advert: anyObject }),
   ERROR: obj({ code: str({ min: 1, max: 64 }) }, {
     detail: str({ max: 4096 }),
     msg_ref: str({ max: 128 }),

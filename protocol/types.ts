@@ -256,6 +256,19 @@ export interface ListResponsePayload {
 export const PRESENCE_LITE_CAP = "presence-lite";
 
 /**
+ * Client capability: "welcome me with my own advert". The server then signs
+ * one frame per hello (the advert, which its peers need anyway) instead of
+ * two: the ACK goes out unsigned, carrying that advert (docs/PROTOCOL.md 59).
+ *
+ * @example
+ * ```ts
+ * import { ADVERT_ACK_CAP } from "./types.ts";
+ * ADVERT_ACK_CAP; // "advert-ack"
+ * ```
+ */
+export const ADVERT_ACK_CAP = "advert-ack";
+
+/**
  * PRESENCE payload (project extension, server → own clients with the
  * `"presence-lite"` capability): a numbered change to who is online, the same
  * signed frame for every such client. A `reset` frame starts a snapshot: the
@@ -380,6 +393,13 @@ export interface FileEndPayload {
 export interface AckPayload {
   msg_ref: string;
   server_pub?: string;
+  /**
+   * The user's own advert, signed by the server (project extension, for
+   * clients listing {@linkcode ADVERT_ACK_CAP}): the ACK itself is then
+   * unsigned, and the advert's signature, over the presence proof of this
+   * very hello, vouches for it.
+   */
+  advert?: Frame;
 }
 
 /** ERROR payload. */

@@ -11,6 +11,7 @@ import { msgRef } from "../../protocol/dedup.ts";
 import { ErrorCode } from "../../protocol/errors.ts";
 import { verifyFrame } from "../../protocol/transport_sig.ts";
 import {
+  ADVERT_ACK_CAP,
   type FrameOf,
   PRESENCE_LITE_CAP,
   type UserAdvertisePayload,
@@ -262,13 +263,13 @@ async function welcomeUser(
     registered_at: binding.registered_at,
   };
   if (facts.proof) advertPayload.presence = facts.proof;
-  // Both signatures at once: one per core, half the hello's latency.
+  const ackPayload = { msg_ref: facts.reference, server_pub: state.self.keys.publicKey.b64 };
+  // A client that takes its own advert as the welcome costs one signature: the advert, whose
+  // presence proof is this hello's (decision 59). Otherwise both at once: one per core.
+  const advertAck = facts.proof !== undefined && (p.meta?.caps ?? []).includes(ADVERT_ACK_CAP);
   const [advertFrame, ack] = await Promise.all([
     signed(ctx, "USER_ADVERTISE", "*", advertPayload),
-    signed(ctx, "ACK", userId, {
-      msg_ref: facts.reference,
-      server_pub: state.self.keys.publicKey.b64,
-    }),
+    advertAck ? null : signed(ctx, "ACK", userId, ackPayload),
   ]);
   // Signing took time: another session, or another server's registration, may have come first.
   if (link.closed) return [];
@@ -301,8 +302,15 @@ async function welcomeUser(
     : [...state.directory.values()].filter((e) => e.userId !== userId).map((e) =>
       send(link, e.advert)
     );
+  const welcome = ack ?? {
+    type: "ACK" as const,
+    from: state.self.id,
+    to: userId,
+    ts: ctx.now(),
+    payload: { ...ackPayload, advert: advertFrame },
+  };
   return [
-    send(link, ack),
+    send(link, welcome),
     ...sendAll(state.serverLinks(), advert),
     ...sendAll(verbatimPresenceLinks(ctx, userId), advert),
     { kind: "presence", online: [presenceEntry(entry)], offline: [] },
