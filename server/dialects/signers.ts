@@ -54,9 +54,12 @@ function bPeerKey(ctx: NodeContext, link: Link, frame: Frame) {
   if (link.kind === "joining") return link.dialect === "B" ? link.introducerKey ?? null : null;
   if (link.kind === "server") return link.dialect === "B" ? pins.get(link.peerId!) ?? null : null;
   if (link.kind !== "pending" || frame.type !== "SERVER_HELLO_LINK") return null;
-  // A B server dialling us: its key must be the one we pinned for its id (from a B WELCOME).
+  // A B server dialling us: its key must be the one we pinned for its id (from a B WELCOME),
+  // and, as the key is public, the connection must come from the address we know for it.
   const offered = frame.payload.pubkey;
   const pin = pins.get(frame.from);
   const key = isPemKeyText(offered) ? parsePublicKey(offered) : null;
-  return pin && key?.ok && key.key.equals(pin) ? pin : null;
+  const known = ctx.state.serverAddrs.get(frame.from);
+  const fromThere = known !== undefined && known.host === link.remote;
+  return pin && key?.ok && key.key.equals(pin) && fromThere ? pin : null;
 }
