@@ -7,6 +7,7 @@
  * @module
  */
 
+import { diagnose } from "./connect_errors.ts";
 import type { Identity } from "../protocol/builders.ts";
 import { newId } from "../protocol/ids.ts";
 import { generateKeyPair } from "../protocol/keys.ts";
@@ -35,6 +36,7 @@ export interface DenoAdapterOptions {
  */
 export class DenoAdapter implements ClientAdapter {
   readonly #client?: Deno.HttpClient;
+  readonly #caCert?: string;
   readonly #insecure: boolean;
   readonly #downloadsDir: string;
 
@@ -42,6 +44,7 @@ export class DenoAdapter implements ClientAdapter {
     this.#client = options.caCert
       ? Deno.createHttpClient({ caCerts: [options.caCert] })
       : undefined;
+    this.#caCert = options.caCert;
     this.#insecure = options.insecure ?? false;
     this.#downloadsDir = options.downloadsDir;
   }
@@ -65,8 +68,9 @@ export class DenoAdapter implements ClientAdapter {
         resolve(socket);
       };
       socket.onerror = () => {};
-      socket.onclose = (e) =>
-        reject(new Error(`cannot connect to ${url} (${e.code}${e.reason ? ` ${e.reason}` : ""})`));
+      // The WebSocket API tells every failure alike: ask the server again why (a ConnectError).
+      socket.onclose = () =>
+        diagnose(url, { caCert: this.#caCert, client: this.#client }).then(reject);
     });
   }
 

@@ -76,6 +76,16 @@ async function readFileWithConsent(path: string, terminal: Console): Promise<Uin
   return await Deno.readFile(path);
 }
 
+/** The `--ca` file's text, or a clear exit when it cannot be read. */
+async function readCaFile(path: string): Promise<string> {
+  try {
+    return await Deno.readTextFile(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) fail(2, `--ca ${path}: no such file`);
+    fail(2, `--ca ${path}: cannot be read (${(e as Error).message.split("\n")[0]})`);
+  }
+}
+
 async function main(options: ClientCliOptions): Promise<number> {
   if (options.insecure) {
     console.error(
@@ -111,7 +121,7 @@ async function main(options: ClientCliOptions): Promise<number> {
   }
   if (creating) console.error(`socp-client: created identity ${identity.id} in ${options.dataDir}`);
   const adapter = new DenoAdapter({
-    caCert: options.caFile ? await Deno.readTextFile(options.caFile) : undefined,
+    caCert: options.caFile ? await readCaFile(options.caFile) : undefined,
     insecure: options.insecure,
     downloadsDir: options.downloads,
   });

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { ConnectError } from "./connect_errors.ts";
 import { SocpError } from "../protocol/errors.ts";
 import { HELP, parseCommand } from "./commands.ts";
 import type { ClientEvent } from "./events.ts";
@@ -58,8 +59,10 @@ export async function runRepl(options: ReplOptions): Promise<number> {
       await client.connect();
       break;
     } catch (e) {
+      // A refused hello is final, and so is what waiting cannot heal (a certificate, a path).
       const refused = e instanceof SocpError && e.code !== "TIMEOUT";
-      if (refused || attempt >= CONNECT_RETRIES.length) {
+      const final = refused || (e instanceof ConnectError && !e.retryable);
+      if (final || attempt >= CONNECT_RETRIES.length) {
         show({
           type: "error",
           code: e instanceof SocpError ? e.code : "CONNECT",

@@ -230,6 +230,10 @@ export class SocpClient implements ReceiveContext {
       await this.connect();
     } catch (e) {
       if (this.#closed) return;
+      // What waiting cannot heal (an adapter's `retryable: false`, e.g. a certificate) ends here.
+      if ((e as { retryable?: boolean }).retryable === false) {
+        return this.emit({ type: "error", code: "CONNECT", detail: (e as Error).message });
+      }
       const base = BACKOFF_MS[Math.min(this.#attempt++, BACKOFF_MS.length - 1)];
       const retryInMs = Math.round(base * (0.8 + 0.4 * Math.random()));
       this.emit({ type: "disconnected", reason: String((e as Error).message), retryInMs });

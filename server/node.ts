@@ -15,6 +15,7 @@ import { mayRunConcurrently, receive, type RouteTables } from "./dispatch.ts";
 import { type Effect, error } from "./effects.ts";
 import { DataDirLock } from "./data_lock.ts";
 import { Outbox } from "./_outbox.ts";
+import { certificateProblem } from "./tls_cert.ts";
 import { type CryptoInUse, selectCrypto } from "../crypto/select.ts";
 import { loadOrCreateIdentity } from "./identity.ts";
 import { Link } from "./link.ts";
@@ -135,6 +136,8 @@ export class SocpNode implements MeshHost, HttpEndpoint {
     const node = new SocpNode(ctx, options.caCerts?.length ? options.caCerts : undefined, lock);
     node.#crypto = crypto;
     node.#lastWords = await transportErrors(() => state.self, config.limits.maxFrameBytes);
+    const certProblem = options.tls ? certificateProblem(options.tls.cert, Date.now()) : null;
+    if (certProblem) log.warn(`${certProblem}: clients will refuse to connect`);
     node.#listen(options.tls);
     log.info("listening", {
       id: self.id,
