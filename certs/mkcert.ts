@@ -254,8 +254,23 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
+const MKCERT_HELP = `certs/mkcert.ts [DIR] [HOST…]
+
+Makes a development CA and a server certificate for HOST… (default 127.0.0.1
+and localhost) in DIR (default certs), unless DIR already has them. Clients
+then trust the CA with --ca DIR/ca.pem. For development only.`;
+
 if (import.meta.main) {
   // deno run --allow-read=certs --allow-write=certs certs/mkcert.ts [DIR] [HOST…]
+  if (Deno.args.some((a) => a === "--help" || a === "-h")) {
+    console.log(MKCERT_HELP);
+    Deno.exit(0);
+  }
+  const unknown = Deno.args.find((a) => a.startsWith("-"));
+  if (unknown) {
+    console.error(`mkcert: unknown option ${unknown} (try --help)`);
+    Deno.exit(2);
+  }
   const [dir = "certs", ...hosts] = Deno.args;
   const paths = await ensureDevCertificates(dir, hosts.length ? hosts : ["127.0.0.1", "localhost"]);
   console.log(

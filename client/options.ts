@@ -5,6 +5,7 @@
  * @module
  */
 
+import { VERSION } from "../version.ts";
 import { type CryptoChoice, isCryptoChoice } from "../crypto/select.ts";
 import { parseArgs } from "node:util";
 import { sanitizeFileName } from "./filename.ts";
@@ -57,6 +58,7 @@ Usage: socp-client --server URL --user NAME [options]
   --crypto NAME         RSA backend: webcrypto (default), openssl (system libcrypto;
                         needs --allow-ffi) or auto (openssl when it loads)       [SOCP_CRYPTO]
   --json                one JSON object per line on stdout for every event
+  --version             print the version
   --help                this help
 
 In the chat: /list, /tell <name|id> <text>, /all <text>, /file <name|id|public> <path>, /help, /quit.
@@ -96,12 +98,14 @@ export function parseClientOptions(
         "login-password": { type: "string" },
         crypto: { type: "string" },
         help: { type: "boolean" },
+        version: { type: "boolean" },
       },
     }).values;
   } catch (e) {
     return { ok: false, error: `${(e as Error).message} (try --help)` };
   }
   if (values.help) return { ok: false, help: CLIENT_HELP };
+  if (values.version) return { ok: false, help: `socp-client ${VERSION}` };
   const server = values.server ?? env.SOCP_SERVER;
   const user = values.user ?? env.SOCP_USER;
   if (!server || !user) {

@@ -79,6 +79,13 @@ export async function runCli(role: Role, args: string[]): Promise<void> {
     }
     node = await SocpNode.start(config, options);
   } catch (e) {
+    if (e instanceof Deno.errors.AddrInUse) {
+      console.error(
+        `socp-${role}: port ${config.port} on ${config.host} is already in use (another ` +
+          "socp node, or `deno task dev`, may be running there): stop it or choose --port",
+      );
+      Deno.exit(1);
+    }
     console.error(`socp-${role}: ${(e as Error).message}`);
     Deno.exit(1);
   }

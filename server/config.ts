@@ -7,6 +7,7 @@
  * @module
  */
 
+import { VERSION } from "../version.ts";
 import { type CryptoChoice, isCryptoChoice } from "../crypto/select.ts";
 import { parseArgs } from "node:util";
 import { DEFAULT_LIMITS, type Limits } from "../protocol/limits.ts";
@@ -230,6 +231,7 @@ const FLAGS: Record<string, FlagSpec> = {
     roles: ["server"],
   },
   "help": { type: "boolean", help: "show this help" },
+  "version": { type: "boolean", help: "print the version" },
 };
 
 function envName(flag: string): string {
@@ -245,7 +247,9 @@ function envName(flag: string): string {
  * ENV_NAMES.includes("SOCP_PORT"); // true
  * ```
  */
-export const ENV_NAMES: readonly string[] = Object.keys(FLAGS).filter((f) => f !== "help").map(
+export const ENV_NAMES: readonly string[] = Object.keys(FLAGS).filter((f) =>
+  f !== "help" && f !== "version"
+).map(
   envName,
 );
 
@@ -264,7 +268,7 @@ export function helpText(role: Role): string {
     .filter(([, spec]) => !spec.roles || spec.roles.includes(role))
     .map(([flag, spec]) => {
       const left = `  --${flag}${spec.arg ? ` ${spec.arg}` : ""}`;
-      const env = flag === "help" ? "" : `  [${envName(flag)}]`;
+      const env = flag === "help" || flag === "version" ? "" : `  [${envName(flag)}]`;
       return `${left.padEnd(34)}${spec.help}${env}`;
     });
   const what = role === "server"
@@ -391,6 +395,7 @@ export function parseConfig(role: Role, args: string[], env: Record<string, stri
     return { ok: false, error: `${(e as Error).message}\nTry --help.` };
   }
   if (values.help) return { ok: false, help: helpText(role) };
+  if (values.version) return { ok: false, help: `socp-${role} ${VERSION}` };
 
   const str = (flag: string): string | undefined =>
     (values[flag] as string | undefined) ?? env[envName(flag)];

@@ -52,7 +52,7 @@ function ffiFor(crypto: string): string[] {
 }
 
 /**
- * Permissions of `socp-client`: its server only, read on its data and
+ * Permissions of `socp-client`: its server only (and FFI for `--crypto openssl|auto`), read on its data and
  * downloads directories, CA, password file and `--files` directories, write
  * on its data and downloads directories. Other files it sends need the
  * user's consent at run time.
@@ -60,7 +60,7 @@ function ffiFor(crypto: string): string[] {
  * @example
  * ```ts
  * import { clientPermissions } from "./permissions.ts";
- * clientPermissions({ server: "wss://chat.example:8443/ws", user: "a", dataDir: "d", downloads: "d/dl", files: [], insecure: false, json: false, serverDialect: "socp" })[0];
+ * clientPermissions({ server: "wss://chat.example:8443/ws", user: "a", dataDir: "d", downloads: "d/dl", files: [], insecure: false, json: false, serverDialect: "socp", crypto: "webcrypto" })[0];
  * // "--allow-net=chat.example:8443"
  * ```
  */

@@ -1,0 +1,74 @@
+// Friendly command lines (issue 15): every role answers --version, the
+// certificate tool answers --help without creating anything, and a port in
+// use is named with its likely cause. Real processes, exact texts.
+
+import assert from "node:assert/strict";
+import { VERSION } from "../../version.ts";
+
+const root = new URL("../../", import.meta.url).pathname;
+
+async function run(args: string[], cwd = root) {
+  const out = await new Deno.Command("deno", {
+    args: ["run", "--allow-all", ...args],
+    cwd,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = (b: Uint8Array) => new TextDecoder().decode(b).trim();
+  return { code: out.code, stdout: text(out.stdout), stderr: text(out.stderr) };
+}
+
+Deno.test("every role prints its version, the one in deno.json", async () => {
+  const config = JSON.parse(await Deno.readTextFile(`${root}deno.json`));
+  assert.equal(VERSION, config.version);
+  for (
+    const [role, entry] of [
+      ["server", "server/main.ts"],
+      ["introducer", "introducer/main.ts"],
+      ["client", "client/main.ts"],
+    ]
+  ) {
+    const out = await run([`${root}${entry}`, "--version"]);
+    assert.deepEqual([out.code, out.stdout], [0, `socp-${role} ${VERSION}`]);
+  }
+});
+
+Deno.test("certs/mkcert.ts --help explains itself and creates nothing", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const out = await run([`${root}certs/mkcert.ts`, "--help"], dir);
+    assert.equal(out.code, 0);
+    assert.match(out.stdout, /^certs\/mkcert\.ts \[DIR\] \[HOST…\]/);
+    assert.deepEqual([...Deno.readDirSync(dir)], []);
+    const bad = await run([`${root}certs/mkcert.ts`, "--hosts"], dir);
+    assert.deepEqual([bad.code, bad.stderr], [2, "mkcert: unknown option --hosts (try --help)"]);
+    assert.deepEqual([...Deno.readDirSync(dir)], []);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a port in use is named, with the likely cause", async () => {
+  const taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const data = await Deno.makeTempDir();
+  try {
+    const port = taken.addr.port;
+    const out = await run([
+      `${root}server/main.ts`,
+      "--insecure-plain",
+      "--port",
+      String(port),
+      "--data",
+      data,
+    ]);
+    assert.equal(out.code, 1);
+    assert.equal(
+      out.stderr.split("\n").at(-1),
+      `socp-server: port ${port} on 127.0.0.1 is already in use (another socp node, or ` +
+        "`deno task dev`, may be running there): stop it or choose --port",
+    );
+  } finally {
+    taken.close();
+    await Deno.remove(data, { recursive: true });
+  }
+});
