@@ -165,9 +165,20 @@ const FLAGS: Record<string, FlagSpec> = {
     type: "string",
     arg: "N",
     help: "largest file a user may send (default 8388608)",
+    roles: ["server"],
   },
-  "user-rate": { type: "string", arg: "N", help: "frames per second per user link (default 500)" },
-  "user-burst": { type: "string", arg: "N", help: "burst of the user-link rate (default 1000)" },
+  "user-rate": {
+    type: "string",
+    arg: "N",
+    help: "frames per second per user link (default 500)",
+    roles: ["server"],
+  },
+  "user-burst": {
+    type: "string",
+    arg: "N",
+    help: "burst of the user-link rate (default 1000)",
+    roles: ["server"],
+  },
   "max-conns-per-ip": {
     type: "string",
     arg: "N",
@@ -182,11 +193,13 @@ const FLAGS: Record<string, FlagSpec> = {
     type: "string",
     arg: "MS",
     help: "first delay after 3 failed passwords per user or address; doubles (default 1000)",
+    roles: ["server"],
   },
   "max-local-users": {
     type: "string",
     arg: "N",
     help: "users this server hosts at once (default 10000)",
+    roles: ["server"],
   },
   "max-db-bytes": {
     type: "string",
@@ -196,10 +209,12 @@ const FLAGS: Record<string, FlagSpec> = {
   "accept-unsigned-user-frames": {
     type: "boolean",
     help: "accept unsigned frames from users (dialect C)",
+    roles: ["server"],
   },
   "allow-unsigned-hello": {
     type: "boolean",
     help: "register unsigned hellos without a password (insecure)",
+    roles: ["server"],
   },
   "log-level": { type: "string", arg: "LEVEL", help: "debug | info | warn | error (default info)" },
   "log-format": { type: "string", arg: "FMT", help: "json | text (default text)" },

@@ -18,14 +18,37 @@ import { parseConfig, type Role } from "../server/config.ts";
 import { createLogger } from "../server/log.ts";
 import { SocpNode } from "../server/node.ts";
 
-const { values } = parseArgs({
-  args: Deno.args[0] === "--" ? Deno.args.slice(1) : Deno.args,
-  options: {
-    data: { type: "string", default: ".socp/dev" },
-    certs: { type: "string", default: "certs" },
-    ports: { type: "string", default: "8765,8443,8444" },
-  },
-});
+const DEV_HELP = `deno task dev [options]
+
+A local network: an introducer and two servers on 127.0.0.1 with TLS from a
+development CA, ready to chat; it prints the client commands. Ctrl-C stops it.
+
+  --ports I,S1,S2   introducer and server ports (default 8765,8443,8444; 0 picks a free one)
+  --data DIR        identities and databases (default .socp/dev; kept between runs)
+  --certs DIR       development CA and certificate (default certs; made on first run)
+  -h, --help        this text`;
+
+function options() {
+  try {
+    return parseArgs({
+      args: Deno.args[0] === "--" ? Deno.args.slice(1) : Deno.args,
+      options: {
+        data: { type: "string", default: ".socp/dev" },
+        certs: { type: "string", default: "certs" },
+        ports: { type: "string", default: "8765,8443,8444" },
+        help: { type: "boolean", short: "h", default: false },
+      },
+    }).values;
+  } catch (e) {
+    console.error(`socp dev: ${(e as Error).message} (try --help)`);
+    Deno.exit(2);
+  }
+}
+const values = options();
+if (values.help) {
+  console.log(DEV_HELP);
+  Deno.exit(0);
+}
 const ports = values.ports.split(",").map(Number);
 if (ports.length !== 3 || ports.some((p) => !Number.isInteger(p) || p < 0 || p > 65535)) {
   console.error(

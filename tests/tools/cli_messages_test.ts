@@ -72,3 +72,24 @@ Deno.test("a port in use is named, with the likely cause", async () => {
     await Deno.remove(data, { recursive: true });
   }
 });
+
+Deno.test("deno task dev explains its flags and refuses unknown ones without a trace", async () => {
+  const help = await run([`${root}tools/dev.ts`, "--help"]);
+  assert.equal(help.code, 0);
+  for (const flag of ["--ports", "--data", "--certs"]) assert.ok(help.stdout.includes(flag), flag);
+  const bad = await run([`${root}tools/dev.ts`, "--bogus"]);
+  assert.deepEqual(
+    [bad.code, bad.stderr],
+    [2, "socp dev: Unknown option '--bogus' (try --help)"],
+  );
+});
+
+Deno.test("each role's --help lists its own flags only", async () => {
+  const intro = (await run([`${root}introducer/main.ts`, "--help"])).stdout;
+  const server = (await run([`${root}server/main.ts`, "--help"])).stdout;
+  for (const userFlag of ["--max-local-users", "--user-rate", "--allow-unsigned-hello"]) {
+    assert.ok(server.includes(userFlag), `server has ${userFlag}`);
+    assert.ok(!intro.includes(userFlag), `introducer has no ${userFlag}`);
+  }
+  assert.ok(server.includes("--version") && intro.includes("--version"));
+});
