@@ -43,17 +43,27 @@ async function promptPassword(question: string): Promise<string> {
 }
 
 async function password(file: string | undefined, creating: boolean): Promise<string> {
-  if (file) return (await Deno.readTextFile(file)).replace(/\r?\n$/, "");
-  const fromEnv = Deno.env.get("SOCP_PASSWORD");
-  if (fromEnv !== undefined) return fromEnv;
+  const given = file
+    ? (await Deno.readTextFile(file)).replace(/\r?\n$/, "")
+    : Deno.env.get("SOCP_PASSWORD");
+  if (given !== undefined) {
+    if (creating && given === "") fail(2, "an empty identity password is refused");
+    return given;
+  }
   if (!Deno.stdin.isTerminal()) {
     fail(2, "no password: use --password-file, SOCP_PASSWORD, or run in a terminal");
   }
-  const first = await promptPassword(creating ? "New identity password: " : "Identity password: ");
-  if (creating && first !== await promptPassword("Repeat password: ")) {
-    fail(2, "the passwords differ");
+  if (!creating) return await promptPassword("Identity password: ");
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const first = await promptPassword("New identity password: ");
+    if (first === "") {
+      console.error("socp-client: an empty password would leave your key unprotected; type one");
+      continue;
+    }
+    if (first === await promptPassword("Repeat password: ")) return first;
+    console.error("socp-client: the passwords differ; again");
   }
-  return first;
+  fail(2, "no password chosen");
 }
 
 /**
@@ -62,6 +72,11 @@ async function password(file: string | undefined, creating: boolean): Promise<st
  * own prompt; elsewhere the error says how to allow it.
  */
 async function readFileWithConsent(path: string, terminal: Console): Promise<Uint8Array> {
+  const info = await Deno.stat(path).catch((e) => {
+    if (e instanceof Deno.errors.NotFound) throw new Deno.errors.NotFound(`no such file: ${path}`);
+    return undefined; // not allowed to look: the permission question below says so
+  });
+  if (info?.isDirectory) throw new Error(`${path} is a directory: /file sends one file`);
   const status = await Deno.permissions.query({ name: "read", path });
   if (status.state !== "granted") {
     if (!(terminal instanceof LineEditor)) {

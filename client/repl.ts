@@ -27,6 +27,12 @@ export interface ReplOptions {
 /** Waits before retrying an unreachable server at startup. */
 const CONNECT_RETRIES = [1000, 2000, 4000];
 
+/** A size in MiB, as people read file sizes. */
+function mib(bytes: number): string {
+  const value = bytes / (1024 * 1024);
+  return `${value >= 10 ? value.toFixed(0) : value.toFixed(1).replace(/\.0$/, "")} MiB`;
+}
+
 function baseName(path: string): string {
   return path.split(/[/\\]/).filter(Boolean).pop() ?? path;
 }
@@ -112,7 +118,9 @@ export async function runRepl(options: ReplOptions): Promise<number> {
             if (bytes.length > options.maxFileBytes) {
               throw new SocpError(
                 "TOO_LARGE",
-                `${command.path} is ${bytes.length} bytes; the limit is ${options.maxFileBytes}`,
+                `${command.path} is ${mib(bytes.length)}; the limit is ${
+                  mib(options.maxFileBytes)
+                }`,
               );
             }
             const started = Date.now();

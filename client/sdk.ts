@@ -314,7 +314,17 @@ export class SocpClient implements ReceiveContext {
 
   /** The contact of an online user, or a USER_NOT_FOUND error. */
   async #recipient(target: string): Promise<Contact> {
-    const listing = this.resolve(target);
+    // Our own name is not in the directory unless someone else has it too.
+    const self = target === this.identity.id || target === this.#options.displayName;
+    let listing: Listing | undefined;
+    try {
+      listing = this.resolve(target);
+    } catch (e) {
+      if (!self) throw e;
+    }
+    if (!listing || listing.userId === this.identity.id) {
+      throw new SocpError(ErrorCode.BAD_REQUEST, `${target} is you: send to someone else`);
+    }
     const contact = await this.contact(listing.userId);
     if (!contact) {
       throw new SocpError(ErrorCode.USER_NOT_FOUND, `${listing.name} is no longer online`);
