@@ -127,6 +127,10 @@ async function publishBootstrapEntry(node: SocpNode): Promise<void> {
     JSON.stringify({ bootstrap_servers: [entry] }, null, 2) + "\n",
     0o644,
   );
-  console.log(`introducer public key: ${entry.pubkey}`);
-  console.log(`bootstrap entry written to ${path} (use it with socp-server --introducers ${path})`);
+  // Through the logger, so that with --log-format json every line on stdout is JSON.
+  node.ctx.log.info("bootstrap entry written", {
+    path,
+    pubkey: entry.pubkey,
+    use: `socp-server --introducers ${path}`,
+  });
 }

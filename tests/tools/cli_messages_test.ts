@@ -4,6 +4,7 @@
 
 import assert from "node:assert/strict";
 import { VERSION } from "../../version.ts";
+import { Cluster, waitUntil } from "../_cluster.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
 
@@ -92,4 +93,26 @@ Deno.test("each role's --help lists its own flags only", async () => {
     assert.ok(!intro.includes(userFlag), `introducer has no ${userFlag}`);
   }
   assert.ok(server.includes("--version") && intro.includes("--version"));
+});
+
+Deno.test("with --log-format json, every line an introducer prints is JSON", async () => {
+  const cluster = await Cluster.create(0);
+  try {
+    const intro = await cluster.introducer("intro");
+    await waitUntil(
+      () => intro.entries().some((e) => e.msg === "bootstrap entry written"),
+      10_000,
+      "the bootstrap entry line",
+    );
+    const notJson = intro.lines.filter((l) => {
+      try {
+        return typeof JSON.parse(l) !== "object";
+      } catch {
+        return true;
+      }
+    });
+    assert.deepEqual(notJson, []);
+  } finally {
+    await cluster.close();
+  }
 });
