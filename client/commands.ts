@@ -8,6 +8,7 @@
 /** A parsed input line. */
 export type Command =
   | { kind: "list" }
+  | { kind: "whois"; target: string }
   | { kind: "tell"; target: string; text: string }
   | { kind: "all"; text: string }
   | { kind: "file"; target: string; path: string }
@@ -18,12 +19,13 @@ export type Command =
 
 /** Help shown by `/help`. */
 export const HELP = [
-  "/list                          who is online (name, short id, server)",
-  "/tell <name|id> <text>         end-to-end encrypted direct message (≤ 446 bytes)",
+  "/list                          who is online (name, short id, server, key)",
+  "/whois <name|id>               a user's id, server and full key fingerprint",
+  "/tell <name|id> <text>         end-to-end encrypted direct message (≤ 446 bytes); also /msg",
   "/all <text>                    message to the public channel",
   "/file <name|id|public> <path>  send a file to a user or to the public channel",
-  "/quit                          leave",
-  "/help                          this help",
+  "/quit                          leave; also /exit",
+  "/help                          this help; also /?",
   "Names resolve by display name; when several users share one, use an id prefix (4+ characters).",
 ].join("\n");
 
@@ -57,6 +59,10 @@ export function parseCommand(line: string): Command {
   switch (name) {
     case "/list":
       return { kind: "list" };
+    case "/whois":
+      return rest && !/\s/.test(rest)
+        ? { kind: "whois", target: rest }
+        : { kind: "invalid", message: "usage: /whois <name|id>" };
     case "/quit":
     case "/exit":
       return { kind: "quit" };

@@ -15,19 +15,27 @@ import type { FrameOf, PresencePayload } from "../protocol/types.ts";
 
 /** Someone online: who, where, under which name (the key may not be known yet). */
 export interface Listing {
+  /** The user's id. */
   userId: string;
+  /** The server hosting the user. */
   serverId: string;
+  /** The user's display name (sanitised). */
   name: string;
 }
 
 /** One user whose key is known. */
 export interface Contact extends Listing {
+  /** The advertised key, which signs the user's messages. */
   pubkey: PublicKey;
   /** Key to encrypt to (`meta.enc_pubkey` when advertised, else `pubkey`). */
   encKey: PublicKey;
   /** Hex SHA-256 of the key, shown to users. */
   fingerprint: string;
+  /** Fingerprint of another key offered for this id (and refused: the first key is kept). */
+  offeredFingerprint?: string;
+  /** Capabilities from the user's advert. */
   caps: string[];
+  /** Whether the user is online as far as this client knows. */
   online: boolean;
 }
 
@@ -47,7 +55,7 @@ export type Resolution =
  *
  * @example
  * ```ts
- * import { Directory } from "./directory.ts";
+ * import { Directory } from "@socp/socp/client";
  * const directory = new Directory();
  * directory.resolve("alice").ok; // false: nobody is known yet
  * ```
@@ -100,11 +108,8 @@ export class Directory {
       // Never replace a key silently (SOCP.md §6.1): keep the first, report the offer.
       known.online = true;
       known.serverId = serverId;
-      return {
-        kind: "key-changed",
-        contact: known,
-        offeredFingerprint: await fingerprint(parsed.key),
-      };
+      known.offeredFingerprint = await fingerprint(parsed.key);
+      return { kind: "key-changed", contact: known, offeredFingerprint: known.offeredFingerprint };
     }
     const contact: Contact = {
       userId,

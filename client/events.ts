@@ -6,8 +6,11 @@
 
 /** One online user, as `/list` shows it. */
 export interface UserListing {
+  /** The user's id. */
   user_id: string;
+  /** The user's display name. */
   display_name: string;
+  /** The server hosting the user. */
   server_id: string;
   /** Hex SHA-256 of the user's key, when known. */
   fingerprint?: string;
@@ -17,6 +20,17 @@ export interface UserListing {
 export type ClientEvent =
   | { type: "ready"; userId: string; serverId: string; server: string }
   | { type: "users"; users: UserListing[] }
+  | {
+    type: "whois";
+    userId: string;
+    displayName: string;
+    serverId: string;
+    online: boolean;
+    /** Hex SHA-256 of the key this client holds for the user. */
+    fingerprint: string;
+    /** Fingerprint of another key offered for the id since (refused). */
+    offered?: string;
+  }
   | {
     type: "dm";
     from: string;
@@ -63,7 +77,7 @@ export type ClientEvent =
  *
  * @example
  * ```ts
- * import { EventHub } from "./events.ts";
+ * import { EventHub } from "@socp/socp/client";
  * const hub = new EventHub();
  * const seen: string[] = [];
  * hub.on((e) => seen.push(e.type));

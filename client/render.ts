@@ -28,6 +28,16 @@ export function toJsonLine(e: ClientEvent): string {
       });
     case "users":
       return JSON.stringify({ event: "users", users: e.users });
+    case "whois":
+      return JSON.stringify({
+        event: "whois",
+        user_id: e.userId,
+        display_name: e.displayName,
+        server_id: e.serverId,
+        online: e.online,
+        fingerprint: e.fingerprint,
+        ...(e.offered ? { offered: e.offered } : {}),
+      });
     case "dm":
     case "public":
       return JSON.stringify({
@@ -124,14 +134,27 @@ export function toText(e: ClientEvent): string | null {
       return `[${clock()}] connected to ${e.server} as ${short(e.userId)} (server ${
         short(e.serverId)
       }). Type /help.`;
-    case "users":
+    case "users": {
+      const named = new Map<string, number>();
+      for (const u of e.users) named.set(u.display_name, (named.get(u.display_name) ?? 0) + 1);
       return [
         `${e.users.length} online:`,
         ...e.users.map((u) =>
           `  ${u.display_name.padEnd(20)} ${short(u.user_id)}  server ${short(u.server_id)}${
             u.fingerprint ? `  key ${u.fingerprint.slice(0, 16)}` : ""
-          }`
+          }${(named.get(u.display_name) ?? 0) > 1 ? "  (name shared: use the id)" : ""}`
         ),
+      ].join("\n");
+    }
+    case "whois":
+      return [
+        `${e.displayName}: id ${e.userId}, server ${e.serverId}, ${
+          e.online ? "online" : "offline"
+        }`,
+        `  key ${e.fingerprint}`,
+        e.offered
+          ? `  WARNING: another key (${e.offered}) was offered for this id; the first is kept`
+          : "  key unchanged since first seen",
       ].join("\n");
     case "dm":
       return `[${clock(e.ts)}] ${e.fromName} → you: ${body(e.text, e.verified, e.warning)}`;

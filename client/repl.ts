@@ -5,6 +5,7 @@
  * @module
  */
 
+import { whois } from "./whois.ts";
 import { ConnectError } from "./connect_errors.ts";
 import { SocpError } from "../protocol/errors.ts";
 import { HELP, parseCommand } from "./commands.ts";
@@ -40,12 +41,6 @@ function baseName(path: string): string {
 /**
  * Connects, then runs commands until `/quit` or end of input. Resolves with
  * the exit code: 0, or 1 if the first connection fails.
- *
- * @example
- * ```ts
- * import { runRepl } from "./repl.ts";
- * // const code = await runRepl({ client, console, json: false, readFile: Deno.readFile, maxFileBytes });
- * ```
  */
 export async function runRepl(options: ReplOptions): Promise<number> {
   const { client, console, json } = options;
@@ -101,6 +96,9 @@ export async function runRepl(options: ReplOptions): Promise<number> {
             break;
           case "list":
             await client.list();
+            break;
+          case "whois":
+            show(await whois(client, command.target));
             break;
           case "tell": {
             const frame = await client.sendDm(command.target, command.text);

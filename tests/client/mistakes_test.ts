@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { ClientProcess } from "../_client_proc.ts";
 import { Cluster, fixtureKeys } from "../_cluster.ts";
+import { fingerprint } from "../../mod.ts";
 
 Deno.test("REPL mistakes: a missing file, a directory, a file too large, a DM to yourself", async () => {
   const { cluster, nodes: [s1] } = await Cluster.mesh(["s1"], 0);
@@ -72,5 +73,27 @@ Deno.test("an empty password for a new identity is refused before anything is wr
     assert.ok(!(await Deno.stat(`${dir}/ann/identity.json`).then(() => true, () => false)));
   } finally {
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("/whois shows a user's id, server and full key fingerprint", async () => {
+  const { cluster, nodes: [s1, s2] } = await Cluster.mesh(["s1", "s2"], 0);
+  const clients: ClientProcess[] = [];
+  try {
+    const bobKeys = await fixtureKeys(3);
+    clients.push(await ClientProcess.start(cluster, s1, "ann", await fixtureKeys(2)));
+    clients.push(await ClientProcess.start(cluster, s2, "bob", bobKeys));
+    const [ann, bob] = clients;
+    await ann.next((e) => e.event === "presence" && e.display_name === "bob");
+    await ann.send("/whois bob");
+    const who = await ann.next((e) => e.event === "whois");
+    assert.equal(who.user_id, bob.userId);
+    assert.equal(who.server_id, (await s2.health()).id);
+    assert.equal(who.online, true);
+    assert.equal(who.fingerprint, await fingerprint(bobKeys.publicKey));
+    assert.equal(who.offered, undefined);
+  } finally {
+    for (const c of clients) await c.quit();
+    await cluster.close();
   }
 });

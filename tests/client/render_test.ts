@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { parseCommand } from "../../client/commands.ts";
+import { HELP, parseCommand } from "../../client/commands.ts";
 import { formatBytes, progressBar, toJsonLine, toText } from "../../client/render.ts";
 
 Deno.test("parseCommand: every command, its usage errors, and plain text", () => {
@@ -116,4 +116,44 @@ Deno.test("progress bars and sizes", () => {
     progressBar(100 * 1024, 200 * 1024, 1000, 10),
     "[#####.....]  50%  100.0 KiB/200.0 KiB  100.0 KiB/s",
   );
+});
+
+Deno.test("/whois, /help's aliases, and /list marking names several users share", () => {
+  assert.deepEqual(parseCommand("/whois Bob"), { kind: "whois", target: "Bob" });
+  assert.equal(parseCommand("/whois").kind, "invalid");
+  assert.equal(parseCommand("/whois Bob extra").kind, "invalid");
+  for (const alias of ["/msg", "/exit", "/?", "/whois"]) assert.ok(HELP.includes(alias), alias);
+
+  const users = [
+    { user_id: "1111aaaa", display_name: "ann", server_id: "s1", fingerprint: "ab".repeat(32) },
+    { user_id: "2222bbbb", display_name: "ann", server_id: "s2" },
+    { user_id: "3333cccc", display_name: "bob", server_id: "s1" },
+  ];
+  const lines = toText({ type: "users", users })!.split("\n");
+  assert.equal(lines.filter((l) => l.includes("(name shared: use the id)")).length, 2);
+  assert.ok(!lines.find((l) => l.includes("bob"))!.includes("shared"));
+
+  const whois = {
+    type: "whois" as const,
+    userId: "1111aaaa",
+    displayName: "ann",
+    serverId: "s1",
+    online: true,
+    fingerprint: "ab".repeat(32),
+  };
+  assert.equal(
+    toText(whois),
+    `ann: id 1111aaaa, server s1, online\n  key ${
+      "ab".repeat(32)
+    }\n  key unchanged since first seen`,
+  );
+  assert.match(toText({ ...whois, offered: "cd".repeat(32) })!, /WARNING: another key \(cdcd/);
+  assert.deepEqual(JSON.parse(toJsonLine(whois)), {
+    event: "whois",
+    user_id: "1111aaaa",
+    display_name: "ann",
+    server_id: "s1",
+    online: true,
+    fingerprint: "ab".repeat(32),
+  });
 });
