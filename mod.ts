@@ -94,6 +94,7 @@ export {
 } from "./protocol/content_sig.ts";
 export * from "./protocol/types.ts";
 export { PAYLOAD_CHECKS, validatePayload } from "./protocol/payloads.ts";
+export type { Check, CheckContext } from "./protocol/_schema.ts";
 export {
   type FrameAcceptance,
   type FrameRejection,

@@ -26,12 +26,6 @@ export type FileTarget = { contact: Contact } | { channel: ChannelKey | undefine
  * A file's frames, in order, and the plaintext bytes each chunk frame completes:
  * FILE_START, the sealed and signed chunks (4 prepared at a time), FILE_END.
  * The SDK sends them as they come; a load generator may build them ahead.
- *
- * @example
- * ```ts
- * import { fileFrames } from "./sdk.ts";
- * // for await (const { frame } of fileFrames(me, { contact: bob }, "a.txt", bytes)) send(frame);
- * ```
  */
 export async function* fileFrames(
   identity: Identity,

@@ -19,9 +19,11 @@ import type { FrameOf } from "../protocol/types.ts";
 
 /** One channel key and where it came from. */
 export interface ChannelKey {
+  /** The key's version (SOCP.md §7.3). */
   version: number;
   /** Id of the server (or user) that created it. */
   creator: string;
+  /** The 32-byte AES-256 key. */
   key: Uint8Array;
   /** `"pem"`: our server says members read keys only as PEM, so `sender_pub` goes as PEM. */
   senderPubForm?: "pem";
@@ -41,8 +43,8 @@ function newer(a: ChannelKey, b: ChannelKey): boolean {
  *
  * @example
  * ```ts
- * import { ChannelKeys } from "./channel_keys.ts";
- * import { generateKeyPair } from "../protocol/keys.ts";
+ * import { ChannelKeys } from "@socp/socp/client";
+ * import { generateKeyPair } from "@socp/socp";
  * const me = await generateKeyPair();
  * const keys = new ChannelKeys(crypto.randomUUID(), me.privateKey);
  * keys.current(); // undefined until a key arrives
@@ -55,6 +57,7 @@ export class ChannelKeys {
   /** When the newest key was stored: how far a next version may plausibly jump. */
   #newestAt = 0;
 
+  /** Keys of the user `userId`, unwrapped with `privateKey`. */
   constructor(userId: string, privateKey: PrivateKey) {
     this.#userId = userId;
     this.#privateKey = privateKey;

@@ -26,16 +26,19 @@ export type ConnectFailure =
  *
  * @example
  * ```ts
- * import { ConnectError } from "./connect_errors.ts";
+ * import { ConnectError } from "@socp/socp/client";
  * new ConnectError("refused", "wss://127.0.0.1:1/ws", "connection refused").retryable; // true
  * ```
  */
 export class ConnectError extends Error {
+  /** Always `"ConnectError"`. */
   override name = "ConnectError";
+  /** What went wrong. */
   readonly failure: ConnectFailure;
   /** Whether the same attempt may succeed later (the server may be starting). */
   readonly retryable: boolean;
 
+  /** A failure to connect to `url`, with `reason` in words. */
   constructor(failure: ConnectFailure, url: string, reason: string) {
     super(`cannot connect to ${url}: ${reason}`);
     this.failure = failure;

@@ -29,7 +29,7 @@ export interface DenoAdapterOptions {
  *
  * @example
  * ```ts
- * import { DenoAdapter } from "./deno.ts";
+ * import { DenoAdapter } from "@socp/socp/client";
  * const adapter = new DenoAdapter({ downloadsDir: await Deno.makeTempDir() });
  * adapter.close();
  * ```
@@ -40,6 +40,7 @@ export class DenoAdapter implements ClientAdapter {
   readonly #insecure: boolean;
   readonly #downloadsDir: string;
 
+  /** An adapter with `options`; call {@linkcode DenoAdapter.close} when done. */
   constructor(options: DenoAdapterOptions) {
     this.#client = options.caCert
       ? Deno.createHttpClient({ caCerts: [options.caCert] })
@@ -49,6 +50,10 @@ export class DenoAdapter implements ClientAdapter {
     this.#downloadsDir = options.downloadsDir;
   }
 
+  /**
+   * Opens a WebSocket to `url` (`wss://`; `ws://` only when `insecure`). A
+   * connection that fails rejects with a `ConnectError` saying why.
+   */
   connect(url: string): Promise<WebSocket> {
     const scheme = new URL(url).protocol;
     if (scheme === "ws:" && !this.#insecure) {
@@ -74,6 +79,10 @@ export class DenoAdapter implements ClientAdapter {
     });
   }
 
+  /**
+   * Writes a received file into the downloads directory, never overwriting
+   * (`a.txt` becomes `a (1).txt`); resolves with its path.
+   */
   async saveFile(name: string, bytes: Uint8Array): Promise<string> {
     await Deno.mkdir(this.#downloadsDir, { recursive: true, mode: 0o700 });
     const dot = name.lastIndexOf(".");
@@ -141,7 +150,7 @@ export const IDENTITY_FILE = "identity.json";
  *
  * @example
  * ```ts
- * import { loadOrCreateIdentity } from "./deno.ts";
+ * import { loadOrCreateIdentity } from "@socp/socp/client";
  * const dir = await Deno.makeTempDir();
  * const { identity, created } = await loadOrCreateIdentity(dir, "pw", "Alice");
  * created; // true

@@ -16,13 +16,21 @@ import { exportPrivateKey, importPrivateKey } from "../protocol/keys.ts";
 
 /** The stored form of an identity. */
 export interface KeystoreFile {
+  /** Format version. */
   v: 1;
+  /** The user's id. */
   user_id: string;
+  /** The user's public key (base64url SPKI DER), to check the decrypted key against. */
   pubkey: string;
+  /** Key derivation: PBKDF2-HMAC-SHA-256. */
   kdf: "pbkdf2-sha256";
+  /** PBKDF2 iterations. */
   iter: number;
+  /** 16-byte PBKDF2 salt, base64url. */
   salt: string;
+  /** 12-byte AES-GCM IV, base64url. */
   iv: string;
+  /** The AES-256-GCM encrypted PKCS#8 private key, base64url. */
   ct: string;
   /** The display name chosen when the identity was made (informational). */
   name?: string;
@@ -57,8 +65,8 @@ async function deriveKey(
  *
  * @example
  * ```ts
- * import { openIdentity, sealIdentity } from "./keystore.ts";
- * import { generateKeyPair } from "../protocol/keys.ts";
+ * import { openIdentity, sealIdentity } from "@socp/socp/client";
+ * import { generateKeyPair } from "@socp/socp";
  * const me = { id: crypto.randomUUID(), keys: await generateKeyPair() };
  * const stored = await sealIdentity(me, "pw", "Alice", 1000);
  * (await openIdentity(stored, "pw", 1000)).id === me.id; // true
@@ -100,7 +108,7 @@ export async function sealIdentity(
  *
  * @example
  * ```ts
- * import { openIdentity } from "./keystore.ts";
+ * import { openIdentity } from "@socp/socp/client";
  * await openIdentity({}, "pw").catch((e) => e.code); // "BAD_REQUEST"
  * ```
  */

@@ -166,12 +166,6 @@ async function main(options: ClientCliOptions): Promise<number> {
 
 /**
  * Runs the client CLI with `args`; resolves with the exit code.
- *
- * @example
- * ```ts
- * import { runClientCli } from "./main.ts";
- * // Deno.exit(await runClientCli(Deno.args));
- * ```
  */
 export async function runClientCli(args: string[]): Promise<number> {
   const env: Record<string, string | undefined> = {};

@@ -27,15 +27,21 @@ import type { IncomingTransfers } from "./transfers.ts";
 
 /** What the handlers need from the client. */
 export interface ReceiveContext {
+  /** The user this client is. */
   readonly identity: Identity;
+  /** Who is online, and the keys known. */
   readonly directory: Directory;
+  /** The public-channel keys held. */
   readonly channel: ChannelKeys;
+  /** Files being received. */
   readonly incoming: IncomingTransfers;
   /** The connected server's id and key (from the hello ACK). */
   readonly server: { id?: string; key?: PublicKey };
   /** The contact of a user, looking up their advert if the directory lacks it (presence-lite). */
   contact(userId: string): Promise<Contact | undefined>;
+  /** Reports an event to the client's listeners. */
   emit(event: ClientEvent): void;
+  /** Stores a received file; returns where it went. */
   saveFile(name: string, bytes: Uint8Array): Promise<string>;
 }
 
@@ -177,12 +183,6 @@ function unencryptedText(ciphertext: string): string | null {
 /**
  * Whether a client accepts an advert: from the hosting server, or re-issued
  * (and then verifiably signed) by our own server (dialect A); never our own.
- *
- * @example
- * ```ts
- * import { acceptsAdvert } from "./receive.ts";
- * // if (await acceptsAdvert(ctx, frame)) await ctx.directory.advertise(frame);
- * ```
  */
 export async function acceptsAdvert(
   ctx: Pick<ReceiveContext, "server" | "identity">,

@@ -3,15 +3,7 @@
  * send and receive end-to-end encrypted DMs, public messages and files, and
  * reconnect with backoff. Platform calls (sockets, files) go through a
  * {@linkcode ClientAdapter}, so the same SDK runs in Deno and the browser.
- *
- * @example
- * ```ts
- * import { SocpClient } from "./sdk.ts";
- * // const client = new SocpClient({ url, identity, displayName: "Alice", adapter });
- * // client.events.on((e) => console.log(e));
- * // await client.connect();
- * // await client.sendDm("Bob", "hi");
- * ```
+ * Programs import it from `@socp/socp/client` (client/mod.ts).
  *
  * @module
  */
@@ -58,8 +50,11 @@ export interface ClientAdapter {
 export interface ClientOptions {
   /** Server endpoint, e.g. `wss://127.0.0.1:8443/ws`. */
   url: string;
+  /** The user's id and key pair (see `loadOrCreateIdentity`). */
   identity: Identity;
+  /** The name other users see. */
   displayName: string;
+  /** Sockets and files for this platform, e.g. a `DenoAdapter`. */
   adapter: ClientAdapter;
   /** Reconnect with backoff after the connection drops (default true). */
   reconnect?: boolean;
@@ -87,11 +82,17 @@ const HELLO_TIMEOUT_MS = 15_000;
  * A connected user.
  */
 export class SocpClient implements ReceiveContext {
+  /** The user this client connects as. */
   readonly identity: Identity;
+  /** Who is online, and the keys known. */
   readonly directory: Directory;
+  /** The public-channel keys held. */
   readonly channel: ChannelKeys;
+  /** Files being received. */
   readonly incoming: IncomingTransfers;
+  /** Everything the client reports: subscribe with `on` or iterate `stream()`. */
   readonly events: EventHub = new EventHub();
+  /** The connected server's id (unset while disconnected) and key (from the hello ACK). */
   readonly server: { id?: string; key?: import("../protocol/keys.ts").PublicKey } = {};
   readonly #options: ClientOptions;
   readonly #dialect: ServerDialect;
@@ -106,6 +107,7 @@ export class SocpClient implements ReceiveContext {
   #presenceLite = false;
   readonly #lookups = new Map<string, Promise<Contact | undefined>>();
 
+  /** A client for `options`; nothing happens until {@linkcode SocpClient.connect}. */
   constructor(options: ClientOptions) {
     this.#options = options;
     this.#dialect = options.serverDialect ?? "socp";

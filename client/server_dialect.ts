@@ -23,12 +23,6 @@ export type ServerDialect = "socp" | "A" | "B";
  * The USER_HELLO for a server of `dialect`. A `password` (a dialect A
  * login) goes out only when one is given; the hello is signed-fresh in every
  * dialect, since extra fields are ignored where they are not read.
- *
- * @example
- * ```ts
- * import { helloFor } from "./server_dialect.ts";
- * // socket.send(JSON.stringify(await helloFor("A", identity, { meta, to: "*", password })));
- * ```
  */
 export async function helloFor(
   dialect: ServerDialect,
@@ -65,12 +59,6 @@ export function keyFor(dialect: ServerDialect, key: string): string {
  * A frame of ours as a server of `dialect` takes it: `sender_pub` as PEM
  * for A and B (their clients load only PEM), signed again when that changed
  * the payload (the content signature does not cover the key).
- *
- * @example
- * ```ts
- * import { writeForServer } from "./server_dialect.ts";
- * // socket.send(JSON.stringify(await writeForServer("A", identity, frame)));
- * ```
  */
 export async function writeForServer<F extends Envelope<string, unknown>>(
   dialect: ServerDialect,

@@ -79,12 +79,6 @@ const TOKEN = /\x1b\[[0-9;]*[A-Za-z~]|\x1bO[A-Za-z]|[\s\S]/gu;
 
 /**
  * Raw-mode line editor for a TTY.
- *
- * @example
- * ```ts
- * import { LineEditor } from "./terminal.ts";
- * // const editor = new LineEditor("> "); for await (const line of editor.lines()) …
- * ```
  */
 export class LineEditor implements Console {
   readonly #prompt: string;

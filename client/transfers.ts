@@ -26,6 +26,7 @@ import { sanitizeFileName } from "./filename.ts";
 
 /** Receive-side limits. */
 export interface IncomingLimits {
+  /** Largest file accepted, in bytes. */
   maxFileBytes: number;
   /** Transfers in progress at once. */
   maxIncoming: number;
@@ -45,15 +46,21 @@ export const DEFAULT_INCOMING_LIMITS: IncomingLimits = {
 
 /** A complete, checked file. */
 export interface ReceivedFile {
+  /** The transfer's id. */
   fileId: string;
+  /** The sender's user id. */
   from: string;
   /** Sanitised name, safe to write. */
   name: string;
+  /** Size in bytes. */
   size: number;
+  /** Hex SHA-256 of the bytes (checked). */
   sha256: string;
+  /** The file's contents. */
   bytes: Uint8Array;
   /** FILE_START carried a valid signature by the sender's key. */
   verified: boolean;
+  /** Sent to us alone, or to the public channel. */
   mode: "dm" | "public";
 }
 
@@ -86,12 +93,6 @@ export type Refusal = { ok: false; reason: string };
 
 /**
  * Incoming transfers of one client.
- *
- * @example
- * ```ts
- * import { IncomingTransfers } from "./transfers.ts";
- * // const incoming = new IncomingTransfers(me.id, me.keys.privateKey, channelKeys);
- * ```
  */
 export class IncomingTransfers {
   readonly #userId: string;
@@ -101,6 +102,7 @@ export class IncomingTransfers {
   readonly #now: () => number;
   readonly #active = new Map<string, Incoming>();
 
+  /** Transfers to `userId`, unwrapped with `privateKey`, public ones opened with `channel`. */
   constructor(
     userId: string,
     privateKey: PrivateKey,

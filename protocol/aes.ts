@@ -14,7 +14,7 @@ import { ErrorCode, SocpError } from "./errors.ts";
  *
  * @example
  * ```ts
- * import { AES_KEY_BYTES, generateAesKey } from "./aes.ts";
+ * import { AES_KEY_BYTES, generateAesKey } from "@socp/socp";
  * generateAesKey().length === AES_KEY_BYTES; // true
  * ```
  */
@@ -24,7 +24,7 @@ export const AES_KEY_BYTES = 32;
  *
  * @example
  * ```ts
- * import { AES_IV_BYTES } from "./aes.ts";
+ * import { AES_IV_BYTES } from "@socp/socp";
  * AES_IV_BYTES; // 16
  * ```
  */
@@ -34,7 +34,7 @@ export const AES_IV_BYTES = 16;
  *
  * @example
  * ```ts
- * import { AES_TAG_BYTES } from "./aes.ts";
+ * import { AES_TAG_BYTES } from "@socp/socp";
  * AES_TAG_BYTES; // 16
  * ```
  */
@@ -49,7 +49,7 @@ export type AesKey = Uint8Array | CryptoKey;
  *
  * @example
  * ```ts
- * import { generateAesKey } from "./aes.ts";
+ * import { generateAesKey } from "@socp/socp";
  * generateAesKey().length; // 32
  * ```
  */
@@ -64,7 +64,7 @@ export function generateAesKey(): Uint8Array {
  *
  * @example
  * ```ts
- * import { generateAesKey, importAesKey } from "./aes.ts";
+ * import { generateAesKey, importAesKey } from "@socp/socp";
  * const key = await importAesKey(generateAesKey());
  * key.algorithm.name; // "AES-GCM"
  * ```
@@ -95,7 +95,7 @@ function gcmParams(iv: Uint8Array, aad?: Uint8Array): AesGcmParams {
  *
  * @example
  * ```ts
- * import { aesGcmDecrypt, aesGcmEncrypt, generateAesKey } from "./aes.ts";
+ * import { aesGcmDecrypt, aesGcmEncrypt, generateAesKey } from "@socp/socp";
  * const key = generateAesKey();
  * const blob = await aesGcmEncrypt(key, "hello all");
  * new TextDecoder().decode((await aesGcmDecrypt(key, blob))!); // "hello all"
@@ -126,7 +126,7 @@ export async function aesGcmEncrypt(
  *
  * @example
  * ```ts
- * import { aesGcmDecrypt, generateAesKey } from "./aes.ts";
+ * import { aesGcmDecrypt, generateAesKey } from "@socp/socp";
  * await aesGcmDecrypt(generateAesKey(), "AAAA"); // null
  * ```
  */

@@ -11,7 +11,7 @@
  *
  * @example
  * ```ts
- * import { encodeBase64url } from "./base64url.ts";
+ * import { encodeBase64url } from "@socp/socp";
  * encodeBase64url(new Uint8Array([1, 2, 250])); // "AQL6"
  * ```
  */
@@ -26,7 +26,7 @@ export function encodeBase64url(bytes: Uint8Array): string {
  *
  * @example
  * ```ts
- * import { decodeBase64url } from "./base64url.ts";
+ * import { decodeBase64url } from "@socp/socp";
  * decodeBase64url("AQL6"); // Uint8Array [1, 2, 250]
  * decodeBase64url("AQL+"); // standard alphabet tolerated
  * decodeBase64url("!!");   // null
@@ -48,7 +48,7 @@ export function decodeBase64url(text: string): Uint8Array | null {
  *
  * @example
  * ```ts
- * import { encodeBase64urlText } from "./base64url.ts";
+ * import { encodeBase64urlText } from "@socp/socp";
  * encodeBase64urlText("hi"); // "aGk"
  * ```
  */

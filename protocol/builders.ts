@@ -38,7 +38,7 @@ export interface Identity {
  *
  * @example
  * ```ts
- * import { CLIENT_NAME } from "./builders.ts";
+ * import { CLIENT_NAME } from "@socp/socp";
  * CLIENT_NAME.startsWith("socp-ts/"); // true
  * ```
  */
@@ -49,7 +49,7 @@ export const CLIENT_NAME = "socp-ts/1.0";
  *
  * @example
  * ```ts
- * import { makeFrame } from "./builders.ts";
+ * import { makeFrame } from "@socp/socp";
  * const f = makeFrame("LIST_REQUEST", crypto.randomUUID(), "*", {});
  * f.type; // "LIST_REQUEST"
  * ```
@@ -69,7 +69,7 @@ export function makeFrame<T extends MessageType>(
  *
  * @example
  * ```ts
- * import { buildSigned, generateKeyPair } from "../mod.ts";
+ * import { buildSigned, generateKeyPair } from "@socp/socp";
  * const server = { id: crypto.randomUUID(), keys: await generateKeyPair() };
  * const hb = await buildSigned(server, "HEARTBEAT", crypto.randomUUID(), {});
  * typeof hb.sig; // "string"
@@ -109,7 +109,7 @@ export interface UserHelloOptions {
  *
  * @example
  * ```ts
- * import { buildUserHello, generateKeyPair } from "../mod.ts";
+ * import { buildUserHello, generateKeyPair } from "@socp/socp";
  * const alice = { id: crypto.randomUUID(), keys: await generateKeyPair() };
  * const hello = await buildUserHello(alice, { meta: { display_name: "Alice" } });
  * hello.payload.auth_ts === hello.ts; // true
@@ -142,7 +142,7 @@ export async function buildUserHello(
  *
  * @example
  * ```ts
- * import { buildMsgDirect, generateKeyPair } from "../mod.ts";
+ * import { buildMsgDirect, generateKeyPair } from "@socp/socp";
  * const alice = { id: crypto.randomUUID(), keys: await generateKeyPair() };
  * const bob = await generateKeyPair();
  * const dm = await buildMsgDirect(alice, crypto.randomUUID(), bob.publicKey, "hi Bob");
@@ -173,7 +173,7 @@ export async function buildMsgDirect(
  *
  * @example
  * ```ts
- * import { buildMsgDirect, buildServerDeliver, generateKeyPair } from "../mod.ts";
+ * import { buildMsgDirect, buildServerDeliver, generateKeyPair } from "@socp/socp";
  * const keys = await generateKeyPair();
  * const alice = { id: crypto.randomUUID(), keys };
  * const dm = await buildMsgDirect(alice, crypto.randomUUID(), keys.publicKey, "hi");
@@ -202,7 +202,7 @@ export function buildServerDeliver(
  *
  * @example
  * ```ts
- * import { buildMsgDirect, buildUserDeliver, generateKeyPair } from "../mod.ts";
+ * import { buildMsgDirect, buildUserDeliver, generateKeyPair } from "@socp/socp";
  * const keys = await generateKeyPair();
  * const dm = await buildMsgDirect({ id: crypto.randomUUID(), keys }, crypto.randomUUID(), keys.publicKey, "hi");
  * const d = await buildUserDeliver({ id: crypto.randomUUID(), keys }, dm);
@@ -234,7 +234,7 @@ export function buildUserDeliver(
  *
  * @example
  * ```ts
- * import { buildMsgPublic, generateAesKey, generateKeyPair } from "../mod.ts";
+ * import { buildMsgPublic, generateAesKey, generateKeyPair } from "@socp/socp";
  * const bob = { id: crypto.randomUUID(), keys: await generateKeyPair() };
  * const msg = await buildMsgPublic(bob, generateAesKey(), 3, "hello all");
  * msg.to; // "public"
@@ -273,7 +273,7 @@ export async function buildMsgPublic(
  *
  * @example
  * ```ts
- * import { buildKeyShare, encryptFor, generateAesKey, generateKeyPair } from "../mod.ts";
+ * import { buildKeyShare, encryptFor, generateAesKey, generateKeyPair } from "@socp/socp";
  * const keys = await generateKeyPair();
  * const s1 = { id: crypto.randomUUID(), keys };
  * const wrapped = await encryptFor(keys.publicKey, generateAesKey());
@@ -299,7 +299,7 @@ export async function buildKeyShare(
  *
  * @example
  * ```ts
- * import { buildError, generateKeyPair } from "../mod.ts";
+ * import { buildError, generateKeyPair } from "@socp/socp";
  * const s1 = { id: crypto.randomUUID(), keys: await generateKeyPair() };
  * const e = await buildError(s1, crypto.randomUUID(), "USER_NOT_FOUND", "recipient is not online");
  * e.payload.code; // "USER_NOT_FOUND"

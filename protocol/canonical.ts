@@ -25,12 +25,16 @@ export interface CanonicalOptions {
  *
  * @example
  * ```ts
- * import { canonicalJson, CanonicalError } from "./canonical.ts";
+ * import { canonicalJson, CanonicalError } from "@socp/socp";
  * try { canonicalJson({ x: 1.5 }); } catch (e) { e instanceof CanonicalError; }
  * ```
  */
 export class CanonicalError extends TypeError {
-  /** @param message why the value cannot be canonicalised */
+  /**
+   * Creates the error.
+   *
+   * @param message why the value cannot be canonicalised
+   */
   constructor(message: string) {
     super(message);
     this.name = "CanonicalError";
@@ -47,7 +51,7 @@ export class CanonicalError extends TypeError {
  *
  * @example
  * ```ts
- * import { canonicalJson } from "./canonical.ts";
+ * import { canonicalJson } from "@socp/socp";
  * canonicalJson({ port: 8766, host: "h" }); // '{"host":"h","port":8766}'
  * canonicalJson({ n: "Zoë" }); // '{"n":"Zo\\u00eb"}'
  * canonicalJson({ n: "Zoë" }, { ascii: false }); // '{"n":"Zoë"}'
@@ -65,7 +69,7 @@ export function canonicalJson(value: unknown, options: CanonicalOptions = {}): s
  *
  * @example
  * ```ts
- * import { hasNonAscii } from "./canonical.ts";
+ * import { hasNonAscii } from "@socp/socp";
  * hasNonAscii({ a: "plain" }); // false
  * hasNonAscii({ a: "café" }); // true
  * ```
@@ -87,7 +91,7 @@ export function hasNonAscii(value: unknown): boolean {
  *
  * @example
  * ```ts
- * import { compareCodePoints } from "./canonical.ts";
+ * import { compareCodePoints } from "@socp/socp";
  * ["😀", "～"].sort(compareCodePoints); // ["～", "😀"]
  * ```
  */

@@ -43,8 +43,7 @@ function leafOf(wrap: ChannelWrap): Promise<Uint8Array> {
  *
  * @example
  * ```ts
- * import { buildChannelKeyFrames, openChannelKey } from "./channel_key.ts";
- * import { generateKeyPair } from "./keys.ts";
+ * import { buildChannelKeyFrames, generateKeyPair, openChannelKey } from "@socp/socp";
  * const server = { id: crypto.randomUUID(), keys: await generateKeyPair() };
  * const wraps = [{ member_id: "alice", wrapped_key: "w1" }, { member_id: "bob", wrapped_key: "w2" }];
  * const frames = await buildChannelKeyFrames(server, 5, server.id, wraps, new Set(["bob"]));
@@ -99,8 +98,13 @@ export async function buildChannelKeyFrames(
  *
  * @example
  * ```ts
- * import { openChannelKey } from "./channel_key.ts";
- * // const wrap = await openChannelKey(frame, serverKey); // null when forged
+ * import { buildChannelKeyFrames, generateKeyPair, openChannelKey } from "@socp/socp";
+ * const server = { id: crypto.randomUUID(), keys: await generateKeyPair() };
+ * const wraps = [{ member_id: "bob", wrapped_key: "w" }];
+ * const frames = await buildChannelKeyFrames(server, 1, server.id, wraps, new Set(["bob"]));
+ * const frame = frames.get("bob")!;
+ * const tampered = { ...frame, payload: { ...frame.payload, wrapped_key: "x" } };
+ * await openChannelKey(tampered, server.keys.publicKey); // null: the proof no longer holds
  * ```
  */
 export async function openChannelKey(

@@ -83,7 +83,7 @@ async function messagePreimages(
  *
  * @example
  * ```ts
- * import { dmContentSig, encryptFor, generateKeyPair, verifyDmContentSig } from "../mod.ts";
+ * import { dmContentSig, encryptFor, generateKeyPair, verifyDmContentSig } from "@socp/socp";
  * const alice = await generateKeyPair();
  * const fields = { ciphertext: await encryptFor(alice.publicKey, "hi"), from: "a", to: "b", ts: 1 };
  * const sig = await dmContentSig(alice.privateKey, fields);
@@ -100,7 +100,7 @@ export function dmContentSig(key: PrivateKey, fields: DmSigFields): Promise<stri
  *
  * @example
  * ```ts
- * import { generateKeyPair, verifyDmContentSig } from "../mod.ts";
+ * import { generateKeyPair, verifyDmContentSig } from "@socp/socp";
  * const alice = await generateKeyPair();
  * await verifyDmContentSig(alice.publicKey, { ciphertext: "AA", from: "a", to: "b", ts: 1 }, "bad"); // false
  * ```
@@ -120,7 +120,7 @@ export async function verifyDmContentSig(
  *
  * @example
  * ```ts
- * import { generateKeyPair, publicContentSig, verifyPublicContentSig } from "../mod.ts";
+ * import { generateKeyPair, publicContentSig, verifyPublicContentSig } from "@socp/socp";
  * const bob = await generateKeyPair();
  * const fields = { ciphertext: "blob", from: "bob", ts: 5 };
  * await verifyPublicContentSig(bob.publicKey, fields, await publicContentSig(bob.privateKey, fields)); // true
@@ -135,7 +135,7 @@ export function publicContentSig(key: PrivateKey, fields: PublicSigFields): Prom
  *
  * @example
  * ```ts
- * import { generateKeyPair, verifyPublicContentSig } from "../mod.ts";
+ * import { generateKeyPair, verifyPublicContentSig } from "@socp/socp";
  * const bob = await generateKeyPair();
  * await verifyPublicContentSig(bob.publicKey, { ciphertext: "x", from: "bob", ts: 5 }, "bad"); // false
  * ```
@@ -155,7 +155,7 @@ export async function verifyPublicContentSig(
  *
  * @example
  * ```ts
- * import { generateKeyPair, keyShareContentSig, verifyKeyShareContentSig } from "../mod.ts";
+ * import { generateKeyPair, keyShareContentSig, verifyKeyShareContentSig } from "@socp/socp";
  * const server = await generateKeyPair();
  * const fields = { shares: [{ member: "u", wrapped_public_channel_key: "k" }], creatorPub: server.publicKey.b64 };
  * await verifyKeyShareContentSig(server.publicKey, fields, await keyShareContentSig(server.privateKey, fields)); // true
@@ -174,7 +174,7 @@ export async function keyShareContentSig(
  *
  * @example
  * ```ts
- * import { generateKeyPair, verifyKeyShareContentSig } from "../mod.ts";
+ * import { generateKeyPair, verifyKeyShareContentSig } from "@socp/socp";
  * const server = await generateKeyPair();
  * await verifyKeyShareContentSig(server.publicKey, { shares: [], creatorPub: "x" }, "bad"); // false
  * ```
@@ -222,7 +222,7 @@ function altTimestamps(payload: Record<string, unknown>): number[] {
  *
  * @example
  * ```ts
- * import { dmSigFieldsOf } from "./content_sig.ts";
+ * import { dmSigFieldsOf } from "@socp/socp";
  * const f = dmSigFieldsOf({ type: "USER_DELIVER", from: "s1", to: "alice", ts: 9,
  *   payload: { ciphertext: "c", sender: "bob", sender_pub: "k", content_sig: "s" } });
  * f.from; // "bob"
@@ -246,7 +246,7 @@ export function dmSigFieldsOf(
  *
  * @example
  * ```ts
- * import { publicSigFieldsOf } from "./content_sig.ts";
+ * import { publicSigFieldsOf } from "@socp/socp";
  * const frame = { type: "MSG_PUBLIC_CHANNEL", from: "bob", to: "public", ts: 3, payload: { ciphertext: "c" } };
  * publicSigFieldsOf(frame).from; // "bob"
  ```

@@ -17,7 +17,7 @@ import type { Envelope } from "./types.ts";
  *
  * @example
  * ```ts
- * import { seenKey } from "./dedup.ts";
+ * import { seenKey } from "@socp/socp";
  * const k = await seenKey({ type: "USER_REMOVE", from: "s", to: "*", ts: 1, payload: { user_id: "u", server_id: "s" } });
  * k!.length; // 64
  * ```
@@ -42,7 +42,7 @@ export async function seenKey(frame: Envelope<string, unknown>): Promise<string 
  *
  * @example
  * ```ts
- * import { msgRef } from "./dedup.ts";
+ * import { msgRef } from "@socp/socp";
  * (await msgRef({})).length; // 64
  * ```
  */

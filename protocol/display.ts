@@ -13,7 +13,7 @@ import type { UserMeta } from "./types.ts";
  *
  * @example
  * ```ts
- * import { CONTROL_CHARS } from "./display.ts";
+ * import { CONTROL_CHARS } from "@socp/socp";
  * CONTROL_CHARS.test("a\u0007b"); // true
  * ```
  */
@@ -27,7 +27,7 @@ const CONTROL_CHARS_GLOBAL = new RegExp(CONTROL_CHARS.source, "g");
  *
  * @example
  * ```ts
- * import { stripControls } from "./display.ts";
+ * import { stripControls } from "@socp/socp";
  * stripControls("a\u0000b\u009fc"); // "abc"
  * ```
  */
@@ -44,7 +44,7 @@ export const MAX_DISPLAY_NAME = 64;
  *
  * @example
  * ```ts
- * import { displayName } from "./display.ts";
+ * import { displayName } from "@socp/socp";
  * displayName("u1", { display_name: "A\u0007lice" }); // "Alice"
  * displayName("u1", {}); // "u1"
  * ```

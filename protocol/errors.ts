@@ -10,7 +10,7 @@
  *
  * @example
  * ```ts
- * import { ErrorCode } from "./errors.ts";
+ * import { ErrorCode } from "@socp/socp";
  * const code: ErrorCode = ErrorCode.BAD_KEY; // "BAD_KEY"
  * ```
  */
@@ -37,7 +37,7 @@ export type ErrorCode = typeof ErrorCode[keyof typeof ErrorCode];
  *
  * @example
  * ```ts
- * import { STANDARD_CODES } from "./errors.ts";
+ * import { STANDARD_CODES } from "@socp/socp";
  * STANDARD_CODES.has("BAD_KEY"); // true
  * ```
  */
@@ -64,7 +64,7 @@ const STANDARD_FALLBACK: ReadonlyMap<string, ErrorCode> = new Map([
  *
  * @example
  * ```ts
- * import { toStandardCode } from "./errors.ts";
+ * import { toStandardCode } from "@socp/socp";
  * toStandardCode("RATE_LIMITED"); // "TIMEOUT"
  * toStandardCode("BAD_KEY"); // "BAD_KEY"
  * ```
@@ -100,7 +100,7 @@ export const MAX_ERROR_DETAIL = 200;
  *
  * @example
  * ```ts
- * import { protocolError } from "./errors.ts";
+ * import { protocolError } from "@socp/socp";
  * const err = protocolError("BAD_REQUEST", "payload.port must be an integer");
  * err.code; // "BAD_REQUEST"
  * ```
@@ -118,7 +118,7 @@ export function protocolError(code: ErrorCode, detail: string): ProtocolError {
  *
  * @example
  * ```ts
- * import { SocpError } from "./errors.ts";
+ * import { SocpError } from "@socp/socp";
  * try {
  *   throw new SocpError("TOO_LARGE", "plaintext is 447 bytes; the limit is 446");
  * } catch (e) {
@@ -129,7 +129,12 @@ export function protocolError(code: ErrorCode, detail: string): ProtocolError {
 export class SocpError extends Error {
   /** The profile error code that describes the failure. */
   readonly code: ErrorCode;
-  /** @param code profile error code; @param message human-readable reason */
+  /**
+   * Creates the error.
+   *
+   * @param code profile error code
+   * @param message human-readable reason
+   */
   constructor(code: ErrorCode, message: string) {
     super(message);
     this.name = "SocpError";

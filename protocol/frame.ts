@@ -40,7 +40,9 @@ export interface ParseOptions {
 
 /** A rejected frame: the error to answer with, plus what could be read of it. */
 export interface FrameRejection {
+  /** Always false: the frame was rejected. */
   ok: false;
+  /** The error to answer with. */
   error: ProtocolError;
   /** The frame's `type`, when it was a string. */
   type?: string;
@@ -50,7 +52,9 @@ export interface FrameRejection {
 
 /** An accepted frame. */
 export interface FrameAcceptance {
+  /** Always true: the frame was accepted. */
   ok: true;
+  /** The frame, typed by `type`. */
   frame: Frame;
   /**
    * Whether parsing normalised the frame (an alias renamed, an empty `sig`
@@ -157,7 +161,7 @@ function reject(
  *
  * @example
  * ```ts
- * import { parseFrame } from "./frame.ts";
+ * import { parseFrame } from "@socp/socp";
  * const r = parseFrame('{"type":"heartbeat","from":"x","to":"y","ts":1,"payload":{}}');
  * if (!r.ok) console.log(r.error.code); // "UNKNOWN_TYPE"
  * ```
@@ -190,7 +194,7 @@ export function parseFrame(text: string, options: ParseOptions = {}): ParseResul
  *
  * @example
  * ```ts
- * import { validateEnvelope } from "./frame.ts";
+ * import { validateEnvelope } from "@socp/socp";
  * validateEnvelope({ type: "HEARTBEAT" }, { dialects: false }).ok; // false
  * ```
  */

@@ -10,7 +10,7 @@
  *
  * @example
  * ```ts
- * import { toHex } from "./hash.ts";
+ * import { toHex } from "@socp/socp";
  * toHex(new Uint8Array([0, 255])); // "00ff"
  * ```
  */
@@ -23,7 +23,7 @@ export function toHex(bytes: Uint8Array): string {
  *
  * @example
  * ```ts
- * import { sha256Hex } from "./hash.ts";
+ * import { sha256Hex } from "@socp/socp";
  * await sha256Hex(""); // "e3b0c442…b855"
  * ```
  */
@@ -36,7 +36,7 @@ export async function sha256Hex(data: Uint8Array | string): Promise<string> {
  *
  * @example
  * ```ts
- * import { sha256 } from "./hash.ts";
+ * import { sha256 } from "@socp/socp";
  * (await sha256("abc")).length; // 32
  * ```
  */

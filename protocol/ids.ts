@@ -15,7 +15,7 @@ const RESERVED_IDS: ReadonlySet<string> = new Set(["*", "public", "system"]);
  *
  * @example
  * ```ts
- * import { isUuidV4 } from "./ids.ts";
+ * import { isUuidV4 } from "@socp/socp";
  * isUuidV4("0f1e2d3c-4b5a-4968-8776-655443322110"); // true
  * isUuidV4("6ba7b810-9dad-11d1-80b4-00c04fd430c8"); // false (version 1)
  * ```
@@ -31,7 +31,7 @@ export function isUuidV4(id: unknown): id is string {
  *
  * @example
  * ```ts
- * import { isPeerId } from "./ids.ts";
+ * import { isPeerId } from "@socp/socp";
  * isPeerId("Bob"); // true
  * isPeerId("public"); // false
  * ```
@@ -45,7 +45,7 @@ export function isPeerId(id: unknown): id is string {
  *
  * @example
  * ```ts
- * import { isHostPort } from "./ids.ts";
+ * import { isHostPort } from "@socp/socp";
  * isHostPort("192.0.2.10:8443"); // true
  * ```
  */
@@ -60,7 +60,7 @@ export function isHostPort(to: unknown): to is string {
  *
  * @example
  * ```ts
- * import { newId, isUuidV4 } from "./ids.ts";
+ * import { newId, isUuidV4 } from "@socp/socp";
  * isUuidV4(newId()); // true
  * ```
  */
@@ -73,7 +73,7 @@ export function newId(): string {
  *
  * @example
  * ```ts
- * import { nowMs } from "./ids.ts";
+ * import { nowMs } from "@socp/socp";
  * Number.isSafeInteger(nowMs()); // true
  * ```
  */
@@ -87,7 +87,7 @@ export function nowMs(): number {
  *
  * @example
  * ```ts
- * import { displayTime } from "./ids.ts";
+ * import { displayTime } from "@socp/socp";
  * displayTime(1700000000).getTime(); // 1700000000000
  * ```
  */

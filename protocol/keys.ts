@@ -16,7 +16,7 @@ import { readRsaSpki, type RsaPublicKeyFields, wrapPkcs1 } from "./_der.ts";
  *
  * @example
  * ```ts
- * import { RSA_MODULUS_BITS } from "./keys.ts";
+ * import { RSA_MODULUS_BITS } from "@socp/socp";
  * RSA_MODULUS_BITS; // 4096
  * ```
  */
@@ -26,7 +26,7 @@ export const RSA_MODULUS_BITS = 4096;
  *
  * @example
  * ```ts
- * import { RSA_EXPONENT } from "./keys.ts";
+ * import { RSA_EXPONENT } from "@socp/socp";
  * RSA_EXPONENT; // 65537
  * ```
  */
@@ -48,7 +48,7 @@ export type KeyFormat = "der" | "pem";
  *
  * @example
  * ```ts
- * import { exportPublicKey, generateKeyPair, parsePublicKey } from "./keys.ts";
+ * import { exportPublicKey, generateKeyPair, parsePublicKey } from "@socp/socp";
  * const { publicKey } = await generateKeyPair();
  * const viaPem = parsePublicKey(exportPublicKey(publicKey, "pem"));
  * viaPem.ok && viaPem.key.equals(publicKey); // true: same key, normalised
@@ -123,7 +123,7 @@ function pemToDer(pem: string): RsaPublicKeyFields | null {
  *
  * @example
  * ```ts
- * import { parsePublicKey } from "./keys.ts";
+ * import { parsePublicKey } from "@socp/socp";
  * const r = parsePublicKey("not-a-key");
  * if (!r.ok) console.log(r.error.code); // "BAD_KEY"
  * ```
@@ -162,7 +162,7 @@ function isPemPrefix(bytes: Uint8Array): boolean {
  *
  * @example
  * ```ts
- * import { generateKeyPair, importPublicKey } from "./keys.ts";
+ * import { generateKeyPair, importPublicKey } from "@socp/socp";
  * const { publicKey } = await generateKeyPair();
  * const again = await importPublicKey(publicKey.b64);
  * again.equals(publicKey); // true
@@ -185,7 +185,7 @@ export async function importPublicKey(key: string | Uint8Array): Promise<PublicK
  *
  * @example
  * ```ts
- * import { exportPublicKey, generateKeyPair } from "./keys.ts";
+ * import { exportPublicKey, generateKeyPair } from "@socp/socp";
  * const { publicKey } = await generateKeyPair();
  * exportPublicKey(publicKey).startsWith("MIICIjANBgkq"); // true
  * exportPublicKey(publicKey, "pem").startsWith("LS0tLS1CRUdJTi"); // true
@@ -203,7 +203,7 @@ export function exportPublicKey(key: PublicKey, format: KeyFormat = "der"): stri
  *
  * @example
  * ```ts
- * import { fingerprint, generateKeyPair } from "./keys.ts";
+ * import { fingerprint, generateKeyPair } from "@socp/socp";
  * const { publicKey } = await generateKeyPair();
  * (await fingerprint(publicKey)).length; // 64
  * ```
@@ -218,7 +218,7 @@ export function fingerprint(key: PublicKey): Promise<string> {
  *
  * @example
  * ```ts
- * import { generateKeyPair } from "./keys.ts";
+ * import { generateKeyPair } from "@socp/socp";
  * const pair = await generateKeyPair();
  * pair.publicKey.der.length; // 550
  * ```
@@ -241,7 +241,7 @@ export async function generateKeyPair(): Promise<KeyPair> {
  *
  * @example
  * ```ts
- * import { exportPrivateKey, generateKeyPair, importPrivateKey } from "./keys.ts";
+ * import { exportPrivateKey, generateKeyPair, importPrivateKey } from "@socp/socp";
  * const pair = await generateKeyPair();
  * const again = await importPrivateKey(await exportPrivateKey(pair.privateKey));
  * again.publicKey.equals(pair.publicKey); // true
@@ -271,7 +271,7 @@ export async function importPrivateKey(pkcs8: Uint8Array | string): Promise<KeyP
  *
  * @example
  * ```ts
- * import { exportPrivateKey, generateKeyPair } from "./keys.ts";
+ * import { exportPrivateKey, generateKeyPair } from "@socp/socp";
  * const { privateKey } = await generateKeyPair();
  * (await exportPrivateKey(privateKey)).length > 2000; // true
  * ```

@@ -79,7 +79,7 @@ export interface Limits {
  *
  * @example
  * ```ts
- * import { DEFAULT_LIMITS } from "./limits.ts";
+ * import { DEFAULT_LIMITS } from "@socp/socp";
  * DEFAULT_LIMITS.maxFrameBytes; // 8 MiB
  * ```
  */
@@ -123,7 +123,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
  *
  * @example
  * ```ts
- * import { OAEP_MAX_PLAINTEXT } from "./limits.ts";
+ * import { OAEP_MAX_PLAINTEXT } from "@socp/socp";
  * new TextEncoder().encode("hi").length <= OAEP_MAX_PLAINTEXT; // true
  * ```
  */
@@ -133,7 +133,7 @@ export const OAEP_MAX_PLAINTEXT = 446;
  *
  * @example
  * ```ts
- * import { PSS_SALT_SIGN } from "./limits.ts";
+ * import { PSS_SALT_SIGN } from "@socp/socp";
  * PSS_SALT_SIGN; // 478
  * ```
  */
@@ -143,7 +143,7 @@ export const PSS_SALT_SIGN = 478;
  *
  * @example
  * ```ts
- * import { PSS_SALTS_VERIFY } from "./limits.ts";
+ * import { PSS_SALTS_VERIFY } from "@socp/socp";
  * PSS_SALTS_VERIFY; // [478, 32]
  * ```
  */
@@ -153,7 +153,7 @@ export const PSS_SALTS_VERIFY: readonly number[] = [478, 32];
  *
  * @example
  * ```ts
- * import { RSA_BYTES } from "./limits.ts";
+ * import { RSA_BYTES } from "@socp/socp";
  * RSA_BYTES; // 512
  * ```
  */
@@ -163,7 +163,7 @@ export const RSA_BYTES = 512;
  *
  * @example
  * ```ts
- * import { DM_CHUNK_BYTES } from "./limits.ts";
+ * import { DM_CHUNK_BYTES } from "@socp/socp";
  * Math.ceil(1000 / DM_CHUNK_BYTES); // 3 chunks for a 1000-byte file
  * ```
  */
@@ -173,7 +173,7 @@ export const DM_CHUNK_BYTES = 446;
  *
  * @example
  * ```ts
- * import { PUBLIC_CHUNK_BYTES } from "./limits.ts";
+ * import { PUBLIC_CHUNK_BYTES } from "@socp/socp";
  * Math.ceil(100_000 / PUBLIC_CHUNK_BYTES); // 7 chunks
  * ```
  */
@@ -183,7 +183,7 @@ export const PUBLIC_CHUNK_BYTES = 16_384;
  *
  * @example
  * ```ts
- * import { MAX_PUBLIC_CHUNK_BYTES } from "./limits.ts";
+ * import { MAX_PUBLIC_CHUNK_BYTES } from "@socp/socp";
  * MAX_PUBLIC_CHUNK_BYTES; // 65536
  * ```
  */
@@ -193,7 +193,7 @@ export const MAX_PUBLIC_CHUNK_BYTES = 65_536;
  *
  * @example
  * ```ts
- * import { MAX_FAST_CHUNK_BYTES } from "./limits.ts";
+ * import { MAX_FAST_CHUNK_BYTES } from "@socp/socp";
  * MAX_FAST_CHUNK_BYTES; // 262144
  * ```
  */
@@ -203,7 +203,7 @@ export const MAX_FAST_CHUNK_BYTES = 262_144;
  *
  * @example
  * ```ts
- * import { MAX_LOOKUP_IDS } from "./limits.ts";
+ * import { MAX_LOOKUP_IDS } from "@socp/socp";
  * MAX_LOOKUP_IDS; // 64
  * ```
  */

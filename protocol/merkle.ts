@@ -22,7 +22,7 @@ export const MAX_PROOF_LENGTH = 64;
  *
  * @example
  * ```ts
- * import { leafHash } from "./merkle.ts";
+ * import { leafHash } from "@socp/socp";
  * (await leafHash("alice\nwrap")).length; // 32
  * ```
  */
@@ -43,7 +43,7 @@ function nodeHash(left: Uint8Array, right: Uint8Array): Promise<Uint8Array> {
  *
  * @example
  * ```ts
- * import { buildMerkleTree, leafHash } from "./merkle.ts";
+ * import { buildMerkleTree, leafHash } from "@socp/socp";
  * const levels = await buildMerkleTree([await leafHash("a"), await leafHash("b")]);
  * levels.length; // 2: the leaves and the root
  * ```
@@ -67,7 +67,7 @@ export async function buildMerkleTree(leaves: Uint8Array[]): Promise<Uint8Array[
  *
  * @example
  * ```ts
- * import { buildMerkleTree, leafHash, merkleProof } from "./merkle.ts";
+ * import { buildMerkleTree, leafHash, merkleProof } from "@socp/socp";
  * const levels = await buildMerkleTree([await leafHash("a"), await leafHash("b"), await leafHash("c")]);
  * merkleProof(levels, 2).length; // 1: "c" is promoted past the first level
  * ```
@@ -89,7 +89,7 @@ export function merkleProof(levels: Uint8Array[][], index: number): Uint8Array[]
  *
  * @example
  * ```ts
- * import { buildMerkleTree, leafHash, merkleProof, merkleRootOf } from "./merkle.ts";
+ * import { buildMerkleTree, leafHash, merkleProof, merkleRootOf } from "@socp/socp";
  * const leaves = [await leafHash("a"), await leafHash("b"), await leafHash("c")];
  * const levels = await buildMerkleTree(leaves);
  * const root = await merkleRootOf(leaves[1], 1, 3, merkleProof(levels, 1));

@@ -210,7 +210,7 @@ const listEntry = anyOf(
  *
  * @example
  * ```ts
- * import { PAYLOAD_CHECKS } from "./payloads.ts";
+ * import { PAYLOAD_CHECKS } from "@socp/socp";
  * PAYLOAD_CHECKS.FILE_END({ file_id: 1 }, "payload", { dialects: false })?.code; // "BAD_REQUEST"
  * ```
  */
@@ -300,7 +300,7 @@ export const PAYLOAD_CHECKS: Readonly<Record<MessageType, Check>> = {
  *
  * @example
  * ```ts
- * import { validatePayload } from "./payloads.ts";
+ * import { validatePayload } from "@socp/socp";
  * validatePayload("FILE_END", { file_id: "nope" }, { dialects: false })?.code; // "BAD_REQUEST"
  * validatePayload("HEARTBEAT", {}, { dialects: false }); // null
  * ```

@@ -33,7 +33,7 @@ function statement(userId: string, serverId: string, ts: number): Uint8Array {
  *
  * @example
  * ```ts
- * import { generateKeyPair, signPresenceProof, verifyPresenceProof } from "../mod.ts";
+ * import { generateKeyPair, signPresenceProof, verifyPresenceProof } from "@socp/socp";
  * const alice = { id: crypto.randomUUID(), keys: await generateKeyPair() };
  * const server = crypto.randomUUID();
  * const proof = await signPresenceProof(alice, server);
@@ -57,7 +57,7 @@ export async function signPresenceProof(
  *
  * @example
  * ```ts
- * import { generateKeyPair, verifyPresenceProof } from "../mod.ts";
+ * import { generateKeyPair, verifyPresenceProof } from "@socp/socp";
  * const someone = await generateKeyPair();
  * await verifyPresenceProof(someone.publicKey, "u", { server_id: "s", ts: 1, sig: "x" }); // false
  * ```

@@ -14,7 +14,9 @@ import { rsaBackend } from "./rsa_backend.ts";
 
 /** Count and total milliseconds of one kind of RSA operation. */
 export interface RsaOpStats {
+  /** Operations done. */
   count: number;
+  /** Total milliseconds they took. */
   ms: number;
 }
 
@@ -23,7 +25,7 @@ export interface RsaOpStats {
  *
  * @example
  * ```ts
- * import { rsaStats } from "./rsa.ts";
+ * import { rsaStats } from "@socp/socp";
  * rsaStats.sign.count >= 0; // true
  * ```
  */
@@ -54,7 +56,7 @@ function toBytes(data: Uint8Array | string): Uint8Array {
  *
  * @example
  * ```ts
- * import { decryptWith, encryptFor, generateKeyPair } from "../mod.ts";
+ * import { decryptWith, encryptFor, generateKeyPair } from "@socp/socp";
  * const bob = await generateKeyPair();
  * const ct = await encryptFor(bob.publicKey, "hi Bob");
  * new TextDecoder().decode((await decryptWith(bob.privateKey, ct))!); // "hi Bob"
@@ -87,7 +89,7 @@ export async function encryptFor(
  *
  * @example
  * ```ts
- * import { decryptWith, generateKeyPair } from "../mod.ts";
+ * import { decryptWith, generateKeyPair } from "@socp/socp";
  * const me = await generateKeyPair();
  * await decryptWith(me.privateKey, "AAAA"); // null
  * ```
@@ -110,8 +112,7 @@ export async function decryptWith(key: PrivateKey, ciphertext: string): Promise<
  *
  * @example
  * ```ts
- * import { generateKeyPair } from "./keys.ts";
- * import { signBytes, verifyBytes } from "./rsa.ts";
+ * import { generateKeyPair, signBytes, verifyBytes } from "@socp/socp";
  * const me = await generateKeyPair();
  * const sig = await signBytes(me.privateKey, new TextEncoder().encode("x"));
  * await verifyBytes(me.publicKey, new TextEncoder().encode("x"), sig); // true
@@ -132,7 +133,7 @@ export async function signBytes(key: PrivateKey, message: Uint8Array): Promise<s
  *
  * @example
  * ```ts
- * import { decodeSignature } from "./rsa.ts";
+ * import { decodeSignature } from "@socp/socp";
  * decodeSignature("MDEyMzQ1Njc4OQ"); // null (10 bytes)
  * ```
  */
@@ -148,8 +149,7 @@ export function decodeSignature(sig: unknown): Uint8Array | null {
  *
  * @example
  * ```ts
- * import { generateKeyPair } from "./keys.ts";
- * import { signBytes, verifyBytes } from "./rsa.ts";
+ * import { generateKeyPair, signBytes, verifyBytes } from "@socp/socp";
  * const me = await generateKeyPair();
  * const msg = new TextEncoder().encode("x");
  * await verifyBytes(me.publicKey, [new Uint8Array(1), msg], await signBytes(me.privateKey, msg)); // true

@@ -21,7 +21,7 @@ const encoder = new TextEncoder();
  *
  * @example
  * ```ts
- * import { generateKeyPair, signPayload, verifyPayload } from "../mod.ts";
+ * import { generateKeyPair, signPayload, verifyPayload } from "@socp/socp";
  * const server = await generateKeyPair();
  * const sig = await signPayload(server.privateKey, { user_id: "u", server_id: "s" });
  * await verifyPayload(server.publicKey, { server_id: "s", user_id: "u" }, sig); // true
@@ -37,7 +37,7 @@ export async function signPayload(key: PrivateKey, payload: unknown): Promise<st
  *
  * @example
  * ```ts
- * import { generateKeyPair, verifyPayload } from "../mod.ts";
+ * import { generateKeyPair, verifyPayload } from "@socp/socp";
  * const someone = await generateKeyPair();
  * await verifyPayload(someone.publicKey, {}, "not a signature"); // false
  * ```
@@ -67,7 +67,7 @@ export async function verifyPayload(
  *
  * @example
  * ```ts
- * import { generateKeyPair, makeFrame, signFrame } from "../mod.ts";
+ * import { generateKeyPair, makeFrame, signFrame } from "@socp/socp";
  * const s = await generateKeyPair();
  * const hb = await signFrame(makeFrame("HEARTBEAT", crypto.randomUUID(), crypto.randomUUID(), {}), s.privateKey);
  * hb.sig!.length; // 683
@@ -85,7 +85,7 @@ export async function signFrame<F extends Envelope<string, unknown>>(
  *
  * @example
  * ```ts
- * import { generateKeyPair, makeFrame, signFrame, verifyFrame } from "../mod.ts";
+ * import { generateKeyPair, makeFrame, signFrame, verifyFrame } from "@socp/socp";
  * const s = await generateKeyPair();
  * const hb = await signFrame(makeFrame("HEARTBEAT", crypto.randomUUID(), crypto.randomUUID(), {}), s.privateKey);
  * await verifyFrame(s.publicKey, hb); // true

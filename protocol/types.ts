@@ -11,7 +11,7 @@
  *
  * @example
  * ```ts
- * import { MESSAGE_TYPES } from "./types.ts";
+ * import { MESSAGE_TYPES } from "@socp/socp";
  * MESSAGE_TYPES.includes("MSG_DIRECT"); // true
  * ```
  */
@@ -68,8 +68,11 @@ export interface Envelope<T extends string = string, P = Record<string, unknown>
 
 /** `host`/`port`/`pubkey`: SERVER_HELLO_JOIN, SERVER_HELLO_LINK and SERVER_ANNOUNCE. */
 export interface ServerAddressPayload {
+  /** Host name or address the server listens on. */
   host: string;
+  /** Port the server listens on. */
   port: number;
+  /** The server's RSA-4096 public key. */
   pubkey: string;
   /**
    * Project extension: capabilities of the server. `"heartbeat"` promises a
@@ -80,9 +83,13 @@ export interface ServerAddressPayload {
 
 /** One entry of SERVER_WELCOME `servers`. */
 export interface ServerEntry {
+  /** The server's id. */
   server_id: string;
+  /** Host to dial it at. */
   host: string;
+  /** Port to dial it at. */
   port: number;
+  /** The server's public key. */
   pubkey: string;
   /** Project extension: `"A"` for a dialect A server (dial it with SERVER_ANNOUNCE, PEM). */
   dialect?: "A";
@@ -90,19 +97,29 @@ export interface ServerEntry {
 
 /** One entry of SERVER_WELCOME `clients`. */
 export interface ClientEntry {
+  /** The user's id. */
   user_id: string;
+  /** Id of the server hosting the user. */
   server_id: string;
+  /** Host of that server (dialect A). */
   host?: string;
+  /** Port of that server (dialect A). */
   port?: number;
+  /** The user's public key, when sent. */
   pubkey?: string;
 }
 
 /** SERVER_WELCOME payload; dialects send any of `servers`, `clients` or `snapshot`. */
 export interface ServerWelcomePayload {
+  /** The server id the newcomer is to use (SOCP.md §6.1). */
   assigned_id: string;
+  /** Servers already in the mesh. */
   servers?: ServerEntry[];
+  /** Users already online, and where. */
   clients?: ClientEntry[];
+  /** Where users are: user id to server id (dialect C). */
   snapshot?: { user_locations?: Record<string, string> };
+  /** The introducer's public key (dialect C). */
   server_pub?: string;
   /** Project extension: the introducer's capabilities (see {@linkcode ServerAddressPayload}). */
   caps?: string[];
@@ -117,15 +134,21 @@ export interface ServerWelcomePayload {
  * home bumps on every key change, and when the home registered the id.
  */
 export interface BindingEntry {
+  /** The user id bound. */
   user_id: string;
+  /** The key bound to it. */
   pubkey: string;
+  /** Id of the home server, where the user registered. */
   home: string;
+  /** Bumped by the home server on every key change. */
   key_version: number;
+  /** Unix milliseconds when the home server registered the id. */
   registered_at: number;
 }
 
 /** USER_BINDINGS payload (project extension, link sync): bindings the sender knows. */
 export interface UserBindingsPayload {
+  /** The bindings, newest knowledge of the sender. */
   bindings: BindingEntry[];
 }
 
@@ -136,6 +159,7 @@ export interface UserBindingsPayload {
  * the user's USER_ADVERTISE.
  */
 export interface PresenceProof {
+  /** The server connected to, or `"*"`. */
   server_id: string;
   /** Unix milliseconds when the client signed it (the hello's `auth_ts`). */
   ts: number;
@@ -145,13 +169,21 @@ export interface PresenceProof {
 
 /** User metadata (SOCP.md §10.5); only `display_name` is shown, never used for routing. */
 export interface UserMeta {
+  /** Name shown to other users. */
   display_name?: string;
+  /** The user's key, for dialects that advertise it here. */
   pubkey?: string;
+  /** Key to encrypt to, when it differs from `pubkey`. */
   enc_pubkey?: string;
+  /** Client capabilities, e.g. `"file-aesgcm"` or `"presence-lite"`. */
   caps?: string[];
+  /** Free text, informational. */
   pronouns?: string;
+  /** Informational. */
   age?: number;
+  /** Informational. */
   avatar_url?: string;
+  /** Anything else, informational. */
   extras?: Record<string, unknown>;
 }
 
@@ -162,32 +194,47 @@ export interface UserMeta {
  * proof; dialect servers send none of them.
  */
 export interface UserAdvertisePayload {
+  /** The user who came online. */
   user_id: string;
+  /** The server hosting the user. */
   server_id: string;
+  /** The user's public key. */
   pubkey?: string;
+  /** The user's metadata. */
   meta?: UserMeta;
+  /** Project extension: the user's home server. */
   home?: string;
+  /** Project extension: the binding's key version. */
   key_version?: number;
+  /** Project extension: when the home server registered the id. */
   registered_at?: number;
+  /** Project extension: the user's presence proof. */
   presence?: PresenceProof;
 }
 
 /** USER_REMOVE payload; dialect C omits `server_id` (it is then the envelope `from`). */
 export interface UserRemovePayload {
+  /** The user who went offline. */
   user_id: string;
+  /** The server that hosted the user. */
   server_id?: string;
 }
 
 /** A DM as carried between servers (SERVER_DELIVER) or to the client (USER_DELIVER). */
 export interface DeliverPayload {
+  /** base64url RSA-OAEP of the message under the recipient's key. */
   ciphertext: string;
+  /** The sending user's id. */
   sender: string;
+  /** The sender's public key. */
   sender_pub: string;
+  /** The sender's content signature (SOCP.md §5.2). */
   content_sig: string;
 }
 
 /** SERVER_DELIVER payload: a DM for `user_id`. */
 export interface ServerDeliverDmPayload extends DeliverPayload {
+  /** The recipient. */
   user_id: string;
   /**
    * The sender's `ts` when the envelope was re-stamped (dialect C): the
@@ -198,12 +245,19 @@ export interface ServerDeliverDmPayload extends DeliverPayload {
 
 /** SERVER_DELIVER wrapping a FILE_* frame (dialect B; accepted, never sent). */
 export interface ServerDeliverWrappedPayload {
+  /** The recipient. */
   user_id: string;
+  /** Type of the wrapped frame. */
   type: "FILE_START" | "FILE_CHUNK" | "FILE_END";
+  /** Sender of the wrapped frame. */
   from: string;
+  /** Recipient of the wrapped frame. */
   to: string;
+  /** Timestamp of the wrapped frame. */
   ts: number;
+  /** Payload of the wrapped frame. */
   payload: FileStartPayload | FileChunkPayload | FileEndPayload;
+  /** Signature of the wrapped frame. */
   sig?: string;
 }
 
@@ -212,11 +266,17 @@ export type ServerDeliverPayload = ServerDeliverDmPayload | ServerDeliverWrapped
 
 /** USER_HELLO payload. */
 export interface UserHelloPayload {
+  /** Client software name and version, e.g. `socp-ts/0.1.0`. */
   client: string;
+  /** The user's public key. */
   pubkey: string;
+  /** Key to encrypt to (equal to `pubkey` in this project). */
   enc_pubkey?: string;
+  /** The user's metadata (display name, caps). */
   meta?: UserMeta;
+  /** Signed-fresh hello: equal to the envelope `ts`. */
   auth_ts?: number;
+  /** Signed-fresh hello: 16 random bytes, base64url, never reused. */
   nonce?: string;
   /** Dialect A only: a plaintext password. Project clients never send it. */
   password?: string;
@@ -226,20 +286,27 @@ export interface UserHelloPayload {
 
 /** MSG_DIRECT payload. */
 export interface MsgDirectPayload {
+  /** base64url RSA-OAEP of the message under the recipient's key. */
   ciphertext: string;
+  /** The sender's public key. */
   sender_pub: string;
+  /** The sender's content signature (SOCP.md §5.2). */
   content_sig: string;
 }
 
 /** One LIST_RESPONSE entry (dialect servers may send bare id strings). */
 export interface ListEntry {
+  /** The user's id. */
   user_id: string;
+  /** The server hosting the user. */
   server_id: string;
+  /** The user's display name. */
   display_name: string;
 }
 
 /** LIST_RESPONSE payload. */
 export interface ListResponsePayload {
+  /** Users online. */
   users: (ListEntry | string)[];
 }
 
@@ -249,7 +316,7 @@ export interface ListResponsePayload {
  *
  * @example
  * ```ts
- * import { PRESENCE_LITE_CAP } from "./types.ts";
+ * import { PRESENCE_LITE_CAP } from "@socp/socp";
  * PRESENCE_LITE_CAP; // "presence-lite"
  * ```
  */
@@ -262,7 +329,7 @@ export const PRESENCE_LITE_CAP = "presence-lite";
  *
  * @example
  * ```ts
- * import { ADVERT_ACK_CAP } from "./types.ts";
+ * import { ADVERT_ACK_CAP } from "@socp/socp";
  * ADVERT_ACK_CAP; // "advert-ack"
  * ```
  */
@@ -275,9 +342,13 @@ export const ADVERT_ACK_CAP = "advert-ack";
  * client forgets who it thought was online, then applies the entries.
  */
 export interface PresencePayload {
+  /** Sequence number of this change. */
   seq: number;
+  /** Whether this frame starts a snapshot. */
   reset?: boolean;
+  /** Users who came online. */
   online: ListEntry[];
+  /** Ids of users who went offline. */
   offline: string[];
 }
 
@@ -286,50 +357,67 @@ export interface PresencePayload {
  * stored USER_ADVERTISE of online users, to learn their keys when needed.
  */
 export interface UserLookupPayload {
+  /** The users whose adverts are wanted. */
   user_ids: string[];
 }
 
 /** COMMAND payload. */
 export interface CommandPayload {
+  /** The command, e.g. `/list`. */
   command: string;
 }
 
 /** COMMAND_RESPONSE payload; `response` is JSON text. */
 export interface CommandResponsePayload {
+  /** The command answered. */
   command: string;
+  /** The answer, JSON text. */
   response: string;
 }
 
 /** PUBLIC_CHANNEL_ADD payload. */
 export interface PublicChannelAddPayload {
+  /** User ids joining the public channel. */
   add: string[];
+  /** The channel version this change builds on. */
   if_version: number;
 }
 
 /** One PUBLIC_CHANNEL_UPDATED wrap. */
 export interface ChannelWrap {
+  /** The member the key is wrapped for. */
   member_id: string;
+  /** base64url RSA-OAEP of the 32-byte channel key under the member's key. */
   wrapped_key: string;
 }
 
 /** PUBLIC_CHANNEL_UPDATED payload. */
 export interface PublicChannelUpdatedPayload {
+  /** The channel key's version. */
   version: number;
+  /** The key, wrapped for each member. */
   wraps: ChannelWrap[];
 }
 
 /** One key share; dialect C names the key `wrapped`. */
 export interface KeyShare {
+  /** The member the key is wrapped for. */
   member: string;
+  /** base64url RSA-OAEP of the channel key under the member's key. */
   wrapped_public_channel_key?: string;
+  /** Dialect C name of `wrapped_public_channel_key`. */
   wrapped?: string;
 }
 
 /** PUBLIC_CHANNEL_KEY_SHARE payload. */
 export interface PublicChannelKeySharePayload {
+  /** The key, wrapped for each member. */
   shares: KeyShare[];
+  /** The creator's public key. */
   creator_pub: string;
+  /** The creator's signature over `shares` and `creator_pub`. */
   content_sig: string;
+  /** Extension: the channel key's version. */
   version?: number;
 }
 
@@ -340,13 +428,21 @@ export interface PublicChannelKeySharePayload {
  * (`root_sig`); `proof` holds the sibling hashes, base64url.
  */
 export interface PublicChannelKeyPayload {
+  /** The channel key's version. */
   version: number;
+  /** Id of the key's creator. */
   creator: string;
+  /** Number of leaves (members) under the root. */
   count: number;
+  /** This member's leaf index. */
   index: number;
+  /** The member the key is wrapped for. */
   member_id: string;
+  /** base64url RSA-OAEP of the channel key under the member's key. */
   wrapped_key: string;
+  /** Sibling hashes from the leaf to the root, base64url. */
   proof: string[];
+  /** The server's signature of the Merkle root. */
   root_sig: string;
   /**
    * `"pem"` when members of this state read keys only as PEM text (dialect
@@ -358,40 +454,59 @@ export interface PublicChannelKeyPayload {
 
 /** MSG_PUBLIC_CHANNEL payload. */
 export interface MsgPublicChannelPayload {
+  /** AES-GCM blob of the message under the channel key, base64url. */
   ciphertext: string;
+  /** The sender's public key. */
   sender_pub: string;
+  /** The sender's content signature (SOCP.md §5.2). */
   content_sig: string;
+  /** Extension: the version of the channel key used. */
   key_version?: number;
 }
 
 /** FILE_START payload. */
 export interface FileStartPayload {
+  /** UUIDv4 of the transfer. */
   file_id: string;
+  /** The file's name (sanitised by receivers). */
   name: string;
+  /** Plaintext size in bytes. */
   size: number;
+  /** Hex SHA-256 of the whole plaintext. */
   sha256: string;
+  /** To one user, or to the public channel. */
   mode: "dm" | "public";
+  /** Extension (public mode): the channel key version used. */
   key_version?: number;
+  /** Fast mode (SOCP.md §8.5): chunks are AES-GCM under a file key. */
   enc?: "aes-256-gcm";
+  /** Fast mode: RSA-OAEP of the 32-byte file key under the recipient's key. */
   wrapped_key?: string;
+  /** Fast mode: plaintext bytes per chunk (at most 262 144). */
   chunk_size?: number;
 }
 
 /** FILE_CHUNK payload. */
 export interface FileChunkPayload {
+  /** The transfer. */
   file_id: string;
+  /** 0-based chunk index. */
   index: number;
+  /** The sealed chunk, base64url. */
   ciphertext: string;
 }
 
 /** FILE_END payload. */
 export interface FileEndPayload {
+  /** The transfer that is complete. */
   file_id: string;
 }
 
 /** ACK payload. */
 export interface AckPayload {
+  /** Hex SHA-256 of the canonical payload acknowledged. */
   msg_ref: string;
+  /** Extension: the acknowledging server's public key. */
   server_pub?: string;
   /**
    * The user's own advert, signed by the server (project extension, for
@@ -404,46 +519,79 @@ export interface AckPayload {
 
 /** ERROR payload. */
 export interface ErrorPayload {
+  /** Error code, e.g. `USER_NOT_FOUND`. */
   code: string;
+  /** Human-readable reason. */
   detail: string;
+  /** Extension: hex SHA-256 of the canonical payload refused. */
   msg_ref?: string;
 }
 
 /** CTRL_CLOSE payload. */
 export interface CtrlClosePayload {
+  /** Why the connection closes, e.g. `shutdown`. */
   reason?: string;
 }
 
 /** The payload type of each message type. */
 export interface PayloadMap {
+  /** Payload of SERVER_HELLO_JOIN. */
   SERVER_HELLO_JOIN: ServerAddressPayload;
+  /** Payload of SERVER_WELCOME. */
   SERVER_WELCOME: ServerWelcomePayload;
+  /** Payload of SERVER_HELLO_LINK. */
   SERVER_HELLO_LINK: ServerAddressPayload;
+  /** Payload of SERVER_ANNOUNCE. */
   SERVER_ANNOUNCE: ServerAddressPayload;
+  /** Payload of USER_ADVERTISE. */
   USER_ADVERTISE: UserAdvertisePayload;
+  /** Payload of USER_REMOVE. */
   USER_REMOVE: UserRemovePayload;
+  /** Payload of SERVER_DELIVER. */
   SERVER_DELIVER: ServerDeliverPayload;
+  /** Payload of HEARTBEAT. */
   HEARTBEAT: Record<string, unknown>;
+  /** Payload of USER_HELLO. */
   USER_HELLO: UserHelloPayload;
+  /** Payload of MSG_DIRECT. */
   MSG_DIRECT: MsgDirectPayload;
+  /** Payload of USER_DELIVER. */
   USER_DELIVER: DeliverPayload;
+  /** Payload of LIST_REQUEST. */
   LIST_REQUEST: Record<string, unknown>;
+  /** Payload of LIST_RESPONSE. */
   LIST_RESPONSE: ListResponsePayload;
+  /** Payload of COMMAND. */
   COMMAND: CommandPayload;
+  /** Payload of COMMAND_RESPONSE. */
   COMMAND_RESPONSE: CommandResponsePayload;
+  /** Payload of PUBLIC_CHANNEL_ADD. */
   PUBLIC_CHANNEL_ADD: PublicChannelAddPayload;
+  /** Payload of PUBLIC_CHANNEL_UPDATED. */
   PUBLIC_CHANNEL_UPDATED: PublicChannelUpdatedPayload;
+  /** Payload of PUBLIC_CHANNEL_KEY_SHARE. */
   PUBLIC_CHANNEL_KEY_SHARE: PublicChannelKeySharePayload;
+  /** Payload of PUBLIC_CHANNEL_KEY. */
   PUBLIC_CHANNEL_KEY: PublicChannelKeyPayload;
+  /** Payload of PRESENCE. */
   PRESENCE: PresencePayload;
+  /** Payload of USER_LOOKUP. */
   USER_LOOKUP: UserLookupPayload;
+  /** Payload of USER_BINDINGS. */
   USER_BINDINGS: UserBindingsPayload;
+  /** Payload of MSG_PUBLIC_CHANNEL. */
   MSG_PUBLIC_CHANNEL: MsgPublicChannelPayload;
+  /** Payload of FILE_START. */
   FILE_START: FileStartPayload;
+  /** Payload of FILE_CHUNK. */
   FILE_CHUNK: FileChunkPayload;
+  /** Payload of FILE_END. */
   FILE_END: FileEndPayload;
+  /** Payload of ACK. */
   ACK: AckPayload;
+  /** Payload of ERROR. */
   ERROR: ErrorPayload;
+  /** Payload of CTRL_CLOSE. */
   CTRL_CLOSE: CtrlClosePayload;
 }
 
@@ -459,7 +607,7 @@ export type Frame = { [T in MessageType]: FrameOf<T> }[MessageType];
  *
  * @example
  * ```ts
- * import { SERVER_SIGNED_TYPES } from "./types.ts";
+ * import { SERVER_SIGNED_TYPES } from "@socp/socp";
  * SERVER_SIGNED_TYPES.has("USER_ADVERTISE"); // true
  * ```
  */
@@ -483,7 +631,7 @@ export const SERVER_SIGNED_TYPES: ReadonlySet<MessageType> = new Set<MessageType
  *
  * @example
  * ```ts
- * import { FIRST_FRAME_TYPES } from "./types.ts";
+ * import { FIRST_FRAME_TYPES } from "@socp/socp";
  * FIRST_FRAME_TYPES.has("LIST_REQUEST"); // false
  * ```
  */
@@ -499,7 +647,7 @@ export const FIRST_FRAME_TYPES: ReadonlySet<MessageType> = new Set<MessageType>(
  *
  * @example
  * ```ts
- * import { isMessageType } from "./types.ts";
+ * import { isMessageType } from "@socp/socp";
  * isMessageType("HEARTBEAT"); // true
  * isMessageType("heartbeat"); // false
  * ```
