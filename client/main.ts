@@ -72,11 +72,6 @@ async function password(file: string | undefined, creating: boolean): Promise<st
  * own prompt; elsewhere the error says how to allow it.
  */
 async function readFileWithConsent(path: string, terminal: Console): Promise<Uint8Array> {
-  const info = await Deno.stat(path).catch((e) => {
-    if (e instanceof Deno.errors.NotFound) throw new Deno.errors.NotFound(`no such file: ${path}`);
-    return undefined; // not allowed to look: the permission question below says so
-  });
-  if (info?.isDirectory) throw new Error(`${path} is a directory: /file sends one file`);
   const status = await Deno.permissions.query({ name: "read", path });
   if (status.state !== "granted") {
     if (!(terminal instanceof LineEditor)) {
@@ -88,6 +83,12 @@ async function readFileWithConsent(path: string, terminal: Console): Promise<Uin
     );
     if (answer.state !== "granted") throw new Error(`reading ${path} was not allowed`);
   }
+  // Only once reading is allowed: without the permission, a look would itself prompt.
+  const info = await Deno.stat(path).catch((e) => {
+    if (e instanceof Deno.errors.NotFound) throw new Deno.errors.NotFound(`no such file: ${path}`);
+    throw e;
+  });
+  if (info.isDirectory) throw new Error(`${path} is a directory: /file sends one file`);
   return await Deno.readFile(path);
 }
 
@@ -177,6 +178,7 @@ export async function runClientCli(args: string[]): Promise<number> {
     "SOCP_CA",
     "SOCP_SERVER_DIALECT",
     "SOCP_LOGIN_PASSWORD",
+    "SOCP_CRYPTO",
   ];
   for (const name of names) {
     env[name] = Deno.env.get(name);

@@ -37,9 +37,12 @@ export async function relaunch(
   script: string,
   permissions: string[],
   args: string[],
+  options: { prompt?: boolean } = {},
 ): Promise<number> {
+  // Deno asks in a terminal for what was not granted (the client's files); elsewhere it refuses.
+  const prompt = options.prompt ? [] : ["--no-prompt"];
   const child = new Deno.Command("deno", {
-    args: ["run", "--no-prompt", ...permissions, script, ...args],
+    args: ["run", ...prompt, ...permissions, script, ...args],
     env: { [LAUNCHED_ENV]: "1" },
     stdin: "inherit",
     stdout: "inherit",
