@@ -8,6 +8,7 @@
  * @module
  */
 
+import { ErrorCode, SocpError } from "../protocol/errors.ts";
 import { DEFAULT_LIMITS } from "../protocol/limits.ts";
 import { DenoAdapter, IDENTITY_FILE, loadOrCreateIdentity } from "./deno.ts";
 import { type ClientCliOptions, parseClientOptions } from "./options.ts";
@@ -123,17 +124,27 @@ async function main(options: ClientCliOptions): Promise<number> {
     () => true,
   );
   let identity;
-  try {
-    ({ identity } = await loadOrCreateIdentity(
-      options.dataDir,
-      await password(options.passwordFile, creating),
-      options.user,
-    ));
-  } catch (e) {
-    if (e instanceof Deno.errors.NotCapable) {
-      fail(2, `${(e as Error).message} (grant access to ${options.dataDir})`);
+  // A password typed at the prompt may be mistyped: two more tries (a given one is final).
+  const prompted = !options.passwordFile && Deno.env.get("SOCP_PASSWORD") === undefined;
+  for (let attempt = 1;; attempt++) {
+    try {
+      ({ identity } = await loadOrCreateIdentity(
+        options.dataDir,
+        await password(options.passwordFile, creating),
+        options.user,
+      ));
+      break;
+    } catch (e) {
+      if (e instanceof Deno.errors.NotCapable) {
+        fail(2, `${(e as Error).message} (grant access to ${options.dataDir})`);
+      }
+      const wrong = e instanceof SocpError && e.code === ErrorCode.AUTH_FAILED;
+      if (wrong && prompted && attempt < 3) {
+        console.error("socp-client: wrong password; try again");
+        continue;
+      }
+      fail(3, (e as Error).message); // wrong password, unreadable or unsafe identity file
     }
-    fail(3, (e as Error).message); // wrong password, unreadable or unsafe identity file
   }
   if (creating) console.error(`socp-client: created identity ${identity.id} in ${options.dataDir}`);
   const adapter = new DenoAdapter({
