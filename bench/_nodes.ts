@@ -83,7 +83,10 @@ export const BENCH_NODE_ARGS: readonly string[] = [
   "45000",
 ];
 
-/** Starts an introducer and `count` servers (named a, b, c…) in a full mesh. */
+/**
+ * Starts an introducer and `count` servers (named a, b, c…) in a full mesh,
+ * all on the cluster's RSA backend.
+ */
 export async function startMesh(
   cluster: Cluster,
   count: number,
@@ -97,5 +100,17 @@ export async function startMesh(
     servers.push(await cluster.server(name, [intro], [...serverArgs], runtimeFlags));
   }
   await cluster.waitForMesh([intro, ...servers], 60_000);
+  await expectBackend([intro, ...servers], cluster);
   return servers;
+}
+
+/** Fails unless every node reports the RSA backend its cluster asked for. */
+export async function expectBackend(nodes: NodeProcess[], cluster: Cluster): Promise<void> {
+  if (cluster.crypto === "auto") return;
+  for (const node of nodes) {
+    const running = (await node.health()).crypto;
+    if (running !== cluster.crypto) {
+      throw new Error(`${node.name} runs ${running}, not ${cluster.crypto}`);
+    }
+  }
 }

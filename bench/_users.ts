@@ -2,7 +2,13 @@
 // hellos signed ahead of the measured window, and connection helpers.
 
 import { fixtureKeys } from "../tests/_cluster.ts";
-import { buildUserHello, CHANNEL_KEY_CAP, type Identity, PRESENCE_LITE_CAP } from "../mod.ts";
+import {
+  ADVERT_ACK_CAP,
+  buildUserHello,
+  CHANNEL_KEY_CAP,
+  type Identity,
+  PRESENCE_LITE_CAP,
+} from "../mod.ts";
 import { FAST_FILES } from "../client/sdk.ts";
 import { BenchSocket } from "./_socket.ts";
 
@@ -41,7 +47,12 @@ export async function eachLimited<T>(
 }
 
 /** The capabilities the SDK client advertises by default. */
-export const SDK_CAPS: readonly string[] = [FAST_FILES, CHANNEL_KEY_CAP, PRESENCE_LITE_CAP];
+export const SDK_CAPS: readonly string[] = [
+  FAST_FILES,
+  CHANNEL_KEY_CAP,
+  PRESENCE_LITE_CAP,
+  ADVERT_ACK_CAP,
+];
 
 /**
  * Signed-fresh hello texts for `users`, signed `inFlight` at a time; `ts`

@@ -1,14 +1,17 @@
 // Section 1: what this machine can do at most, measured in the same run as
 // everything compared with it: RSA-4096 PSS sign/verify and OAEP
-// encrypt/decrypt (1 and 4 in flight), AES-256-GCM, TLS WebSocket echo.
+// encrypt/decrypt (1 and 4 in flight) on each RSA backend, AES-256-GCM and
+// TLS WebSocket echo once.
 
 import { fixtureKeys } from "../tests/_cluster.ts";
-import { PSS_SALT_SIGN } from "../protocol/limits.ts";
+import { PSS_SALT_SIGN, PSS_SALTS_VERIFY } from "../protocol/limits.ts";
+import { rsaBackend } from "../protocol/rsa_backend.ts";
+import { type BenchBackends, withBackend } from "./_crypto.ts";
 import { BenchSocket } from "./_socket.ts";
 import { rssKb } from "./_machine.ts";
 import { eachLimited } from "./_users.ts";
 import { opsPerSecond, round, sleep } from "./_stats.ts";
-import type { BenchEnv } from "./_env.ts";
+import type { BackendName, BenchEnv } from "./_env.ts";
 
 /** Operations per second with 1 and with 4 operations in flight. */
 export interface Ceiling {
@@ -16,12 +19,18 @@ export interface Ceiling {
   four: number;
 }
 
-/** The machine's limits. */
-export interface Ceilings {
+/** One RSA backend's limits on this machine (RSA-4096, socp's parameters). */
+export interface RsaCeilings {
   sign: Ceiling;
   verify: Ceiling;
   oaepEncrypt: Ceiling;
   oaepDecrypt: Ceiling;
+}
+
+/** The machine's limits. */
+export interface Ceilings {
+  /** RSA per backend; `openssl` is missing when it did not load. */
+  rsa: Partial<Record<BackendName, RsaCeilings>>;
   /** AES-256-GCM encryption of 1 MiB buffers, MB/s (1 and 4 in flight). */
   aesMBps: Ceiling;
   /** WebSocket echo round trips per second over loopback TLS, 32 in flight. */
@@ -77,25 +86,30 @@ function echoLoop(
   });
 }
 
-/** RSS growth of the echo server per idle connection that echoed one frame, KB. */
-async function idleKb(env: BenchEnv, port: number, pid: number, text: string): Promise<number> {
+/**
+ * RSS growth of the echo server per idle connection that echoed one frame,
+ * KB. The connections stay in `sockets`, for the caller to close after the
+ * server has gone (500 closing handshakes at once take about 15 s).
+ */
+async function idleKb(
+  env: BenchEnv,
+  port: number,
+  pid: number,
+  text: string,
+  sockets: BenchSocket[],
+): Promise<number> {
   const count = env.quick ? 50 : 500;
   await sleep(500);
   const before = rssKb(pid);
-  const sockets: BenchSocket[] = [];
-  try {
-    await eachLimited(Array.from({ length: count }), 16, async () => {
-      const socket = await BenchSocket.open(`wss://127.0.0.1:${port}/`, env.client);
-      sockets.push(socket);
-      const echoed = socket.first(() => true);
-      socket.send(text);
-      await echoed;
-    });
-    await sleep(1000);
-    return round((rssKb(pid) - before) / count, 1);
-  } finally {
-    await Promise.all(sockets.map((s) => s.close()));
-  }
+  await eachLimited(Array.from({ length: count }), 16, async () => {
+    const socket = await BenchSocket.open(`wss://127.0.0.1:${port}/`, env.client);
+    sockets.push(socket);
+    const echoed = socket.first(() => true);
+    socket.send(text);
+    await echoed;
+  });
+  await sleep(1000);
+  return round((rssKb(pid) - before) / count, 1);
 }
 
 /**
@@ -121,6 +135,7 @@ async function wsEcho(
     stderr: "inherit",
   }).spawn();
   const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  const idle: BenchSocket[] = [];
   try {
     const { value } = await lines.read();
     const { port } = JSON.parse(value ?? "{}");
@@ -129,39 +144,88 @@ async function wsEcho(
     await echoLoop(socket, text, inFlight, Math.min(500, ms)); // warm-up
     const perSec = await echoLoop(socket, text, inFlight, ms);
     await socket.close();
-    return { perSec: round(perSec), idleKb: await idleKb(env, port, child.pid, text) };
+    env.progress("ceilings: idle TLS WebSocket connections");
+    return { perSec: round(perSec), idleKb: await idleKb(env, port, child.pid, text, idle) };
   } finally {
     lines.releaseLock();
     child.kill("SIGTERM");
     await child.status;
     await child.stdout.cancel().catch(() => {});
+    await Promise.all(idle.map((s) => s.close()));
   }
 }
 
 /**
- * Measures every ceiling; `ms` per measurement. RSA goes straight to
- * WebCrypto with socp's parameters: the library's own calls pass a gate of
- * one operation per core, which would cap the 4-in-flight figure.
+ * RSA ceilings of the backend installed now, called through the backend
+ * interface with socp's parameters (so a WebCrypto verify includes its key
+ * import, as in socp) but not through socp's own calls, which pass a gate of
+ * cores + 2 operations and would cap the 4-in-flight figure.
  */
-export async function measureCeilings(env: BenchEnv, ms: number): Promise<Ceilings> {
+async function rsaCeilings(ms: number): Promise<RsaCeilings> {
+  const backend = rsaBackend();
   const keys = await fixtureKeys(0);
   const message = crypto.getRandomValues(new Uint8Array(600)); // a typical canonical payload
-  const pss = { name: "RSA-PSS", saltLength: PSS_SALT_SIGN };
-  const oaep = { name: "RSA-OAEP" };
-  const [verifyKey, encryptKey] = [await keys.publicKey.pss(), await keys.publicKey.oaep()];
-  const sig = await crypto.subtle.sign(pss, keys.privateKey.pss, message);
-  const wrapped = await crypto.subtle.encrypt(oaep, encryptKey, message.subarray(0, 32));
-  const echo = await wsEcho(env, ms * 2);
+  const plain = message.subarray(0, 32); // a wrapped AES key's size
+  const sig = await backend.sign(keys.privateKey, message, PSS_SALT_SIGN);
+  const wrapped = await backend.encrypt(keys.publicKey, plain);
   return {
-    sign: await both(() => crypto.subtle.sign(pss, keys.privateKey.pss, message), ms),
-    verify: await both(() => crypto.subtle.verify(pss, verifyKey, sig, message), ms),
-    oaepEncrypt: await both(
-      () => crypto.subtle.encrypt(oaep, encryptKey, message.subarray(0, 32)),
-      ms,
-    ),
-    oaepDecrypt: await both(() => crypto.subtle.decrypt(oaep, keys.privateKey.oaep, wrapped), ms),
+    sign: await both(() => backend.sign(keys.privateKey, message, PSS_SALT_SIGN), ms),
+    verify: await both(() => backend.verify(keys.publicKey, [message], sig, PSS_SALTS_VERIFY), ms),
+    oaepEncrypt: await both(() => backend.encrypt(keys.publicKey, plain), ms),
+    oaepDecrypt: await both(() => backend.decrypt(keys.privateKey, wrapped), ms),
+  };
+}
+
+/** Field by field, the better of two sets of RSA ceilings. */
+function best(a: RsaCeilings | undefined, b: RsaCeilings): RsaCeilings {
+  if (!a) return b;
+  const max = (x: Ceiling, y: Ceiling) => ({
+    one: Math.max(x.one, y.one),
+    four: Math.max(x.four, y.four),
+  });
+  return {
+    sign: max(a.sign, b.sign),
+    verify: max(a.verify, b.verify),
+    oaepEncrypt: max(a.oaepEncrypt, b.oaepEncrypt),
+    oaepDecrypt: max(a.oaepDecrypt, b.oaepDecrypt),
+  };
+}
+
+/**
+ * Measures every ceiling, `ms` per measurement. RSA in `rounds` rounds, each
+ * backend in turn within a round (installed in this process for its
+ * measurements, then the previous one restored), keeping each figure's best
+ * round: a ceiling is what the machine does at most, and a burst of other
+ * work on the machine then lowers one round, not the figure, and hits both
+ * backends alike. AES and the WebSocket echo once.
+ */
+export async function measureCeilings(
+  env: BenchEnv,
+  backends: BenchBackends,
+  ms: number,
+  rounds = 1,
+): Promise<Ceilings> {
+  const rsa: Partial<Record<BackendName, RsaCeilings>> = {};
+  for (let round = 1; round <= rounds; round++) {
+    for (const name of backends.names) {
+      env.progress(`ceilings: RSA on ${name}, round ${round} of ${rounds}`);
+      const measured = await withBackend(backends.byName[name]!, () => rsaCeilings(ms));
+      rsa[name] = best(rsa[name], measured);
+    }
+  }
+  env.progress("ceilings: AES, TLS WebSocket");
+  const echo = await wsEcho(env, ms * 3);
+  return {
+    rsa,
     aesMBps: await aesCeiling(ms),
     wsEchoPerSec: echo.perSec,
     wsIdleKb: echo.idleKb,
   };
+}
+
+/** The RSA ceilings of the backend the section runs. */
+export function rsaOf(ceilings: Ceilings, env: BenchEnv): RsaCeilings {
+  const rsa = ceilings.rsa[env.crypto];
+  if (!rsa) throw new Error(`no RSA ceilings for ${env.crypto}`);
+  return rsa;
 }

@@ -5,17 +5,19 @@
 // nothing per frame). A profiled tail then reconnects a slice of the users.
 
 import { Cluster } from "../tests/_cluster.ts";
-import { type BenchEnv, scaled } from "./_env.ts";
+import { type BackendName, type BenchEnv, scaled } from "./_env.ts";
 import { cpuMs, selfCpuMs } from "./_machine.ts";
 import { BENCH_NODE_ARGS, type NodeRates, nodeRates, sampleNode, startMesh } from "./_nodes.ts";
 import { CpuProfiler, INSPECT_FLAG, type ProfileSummary } from "./_profile.ts";
 import { BenchSocket } from "./_socket.ts";
 import { ratio, round, sleep } from "./_stats.ts";
 import { type BenchUser, eachLimited, makeUsers, signHellos } from "./_users.ts";
-import type { Ceilings } from "./ceilings.ts";
+import { type Ceilings, rsaOf } from "./ceilings.ts";
 
 /** Figures of the connections section. */
 export interface ConnectionsResult {
+  /** The server's RSA backend. */
+  crypto: BackendName;
   users: number;
   inFlight: number;
   /** Seconds to sign every hello before the ramp (not part of the rate). */
@@ -24,7 +26,7 @@ export interface ConnectionsResult {
   hellosPerSec: number;
   /** Hellos per second in each band of the ramp, e.g. users 0–1000, 1000–2000… */
   bands: { upTo: number; hellosPerSec: number }[];
-  /** Hello rate over the machine's sign ceiling (4 in flight). */
+  /** Hello rate over the server's backend's sign ceiling (4 in flight). */
   ratio: number;
   /** Server signatures, OAEP wraps and public-channel rotations per hello during the ramp. */
   perHello: { signs: number; wraps: number; rotations: number };
@@ -65,16 +67,19 @@ async function settle(pid: number): Promise<void> {
   }
 }
 
-/** Runs the connections section. */
+/** Users of a full run, per backend (two ramps must fit the run's 10 minutes). */
+const CONNECTION_USERS = 3000;
+
+/** Runs the connections section on an `env.crypto` server. */
 export async function benchConnections(
   env: BenchEnv,
   ceilings: Ceilings,
-  target: number = scaled(env, 5000, 200),
+  target: number = scaled(env, CONNECTION_USERS, 200),
 ): Promise<ConnectionsResult> {
   const tail = Math.ceil(target / 50);
   const inFlight = 16;
   const bandSize = Math.max(1, Math.round(target / 5));
-  const cluster = await Cluster.create(20, "info");
+  const cluster = await Cluster.create(20, "info", env.crypto);
   const users = await makeUsers(target, "user", 0);
   try {
     const args = [
@@ -87,7 +92,7 @@ export async function benchConnections(
       "900000",
     ];
     const [server] = await startMesh(cluster, 1, args, [INSPECT_FLAG]);
-    env.progress(`connections: signing ${target + tail} hellos before the ramp`);
+    env.progress(`connections (${env.crypto}): signing ${target + tail} hellos before the ramp`);
     const presignStarted = performance.now();
     const hellos = await signHellos(users);
     const tailHellos = await signHellos(users.slice(0, tail));
@@ -96,7 +101,7 @@ export async function benchConnections(
     await settle(server.pid!);
     const before = await sampleNode(server, cluster);
     const driverBefore = selfCpuMs();
-    env.progress(`connections: ramp to ${target} users, ${inFlight} hellos in flight`);
+    env.progress(`connections (${env.crypto}): ramp to ${target} users, ${inFlight} in flight`);
     const bands: { upTo: number; hellosPerSec: number }[] = [];
     let bandStarted = performance.now();
     const rampSeconds = await connectAll(
@@ -118,11 +123,11 @@ export async function benchConnections(
     );
     const after = await sampleNode(server, cluster);
     const driverCores = round((selfCpuMs() - driverBefore) / (after.at - before.at), 2);
-    env.progress("connections: waiting for the server to go idle, then RSS");
+    env.progress(`connections (${env.crypto}): waiting for the server to go idle, then RSS`);
     await settle(server.pid!);
     const idle = await sampleNode(server, cluster);
 
-    env.progress(`connections: profiled tail, ${tail} users reconnect`);
+    env.progress(`connections (${env.crypto}): profiled tail, ${tail} users reconnect`);
     const profiler = await CpuProfiler.attach(server);
     await profiler.start();
     const leaving = users.slice(0, tail);
@@ -141,13 +146,14 @@ export async function benchConnections(
     const per = (field: "sign" | "encrypt") =>
       round(((after.rsa[field] ?? 0) - (before.rsa[field] ?? 0)) / target, 2);
     return {
+      crypto: env.crypto,
       users: target,
       inFlight,
       presignSeconds,
       rampSeconds: round(rampSeconds, 1),
       hellosPerSec: round(hellosPerSec, 1),
       bands,
-      ratio: ratio(hellosPerSec, ceilings.sign.four),
+      ratio: ratio(hellosPerSec, rsaOf(ceilings, env).sign.four),
       perHello: {
         signs: per("sign"),
         wraps: per("encrypt"),
@@ -161,7 +167,7 @@ export async function benchConnections(
       profile,
     };
   } finally {
-    // Server first: its shutdown closes every socket at once, where 5000
+    // Server first: its shutdown closes every socket at once, where thousands of
     // leaves would each cost a signed USER_REMOVE (about 40 s).
     await cluster.close();
     await Promise.all(users.map((u) => u.socket?.close()));

@@ -18,7 +18,7 @@ import {
   verifyDmContentSig,
   verifyFrame,
 } from "../mod.ts";
-import { type BenchEnv, scaled } from "./_env.ts";
+import { type BackendName, type BenchEnv, scaled } from "./_env.ts";
 import {
   BENCH_NODE_ARGS,
   type NodeRates,
@@ -32,16 +32,18 @@ import { LoopDriver } from "./_loop.ts";
 import { typeOf } from "./_socket.ts";
 import { type Latency, latency, ratio, round, sleep } from "./_stats.ts";
 import { type BenchUser, closeUsers, connectUsers, makeUsers } from "./_users.ts";
-import type { Ceilings } from "./ceilings.ts";
+import { type Ceilings, rsaOf } from "./ceilings.ts";
 
 /** Figures of the DM section. */
 export interface DmResult {
+  /** The servers' RSA backend. */
+  crypto: BackendName;
   senders: number;
   inFlightPerSender: number;
   seconds: number;
   deliveredPerSec: number;
   latencyAtPeak: Latency;
-  /** Sign ceiling (4 in flight) shared by the two servers on this machine. */
+  /** The servers' backend's sign ceiling (4 in flight) shared by the two servers on this machine. */
   signSharePerServer: number;
   /** DM/s over each server's share of the sign ceiling. */
   ratio: number;
@@ -94,12 +96,17 @@ async function opensEndToEnd(
     await verifyFrame(await importPublicKey(b.pubkey), frame);
 }
 
-/** Runs the DM section. */
+/** Seconds of the measured closed loop. */
+const DM_SECONDS = 15;
+/** Milliseconds of the open loop at half the peak rate. */
+const HALF_RATE_MS = 12_000;
+
+/** Runs the DM section on `env.crypto` servers. */
 export async function benchDm(env: BenchEnv, ceilings: Ceilings): Promise<DmResult> {
-  const cluster = await Cluster.create(0, "info");
+  const cluster = await Cluster.create(0, "info", env.crypto);
   const pairs = scaled(env, 16, 4);
   const window = 2;
-  const seconds = scaled(env, 20, 2);
+  const seconds = scaled(env, DM_SECONDS, 2);
   const senders = await makeUsers(pairs, "sender", 0);
   const receivers = await makeUsers(pairs, "receiver", 5);
   try {
@@ -119,22 +126,24 @@ export async function benchDm(env: BenchEnv, ceilings: Ceilings): Promise<DmResu
     await sleep(1000); // let the join rotations finish
     const driver = new DmDriver(senders, receivers, templates);
 
-    env.progress(`dm: warm-up, then ${seconds} s closed loop (${pairs} pairs × ${window})`);
-    await driver.closedLoop(window, scaled(env, 3000, 500));
+    env.progress(
+      `dm (${env.crypto}): warm-up, then ${seconds} s closed loop (${pairs} pairs × ${window})`,
+    );
+    await driver.closedLoop(window, scaled(env, 2000, 500));
     const [a0, b0] = [await sampleNode(a, cluster), await sampleNode(b, cluster)];
     const peak = await driver.closedLoop(window, seconds * 1000);
     const [a1, b1] = [await sampleNode(a, cluster), await sampleNode(b, cluster)];
     const latencyAtPeak = latency(driver.latencies);
 
     const halfRate = round(peak / 2, 1);
-    env.progress(`dm: ${halfRate} DM/s open loop for latency`);
-    await driver.openLoop(halfRate, scaled(env, 10_000, 1000));
+    env.progress(`dm (${env.crypto}): ${halfRate} DM/s open loop for latency`);
+    await driver.openLoop(halfRate, scaled(env, HALF_RATE_MS, 1000));
     const latencyAtHalf = latency(driver.latencies);
 
-    env.progress("dm: profiling both servers at peak");
+    env.progress(`dm (${env.crypto}): profiling both servers at peak`);
     const profilers = [await CpuProfiler.attach(a), await CpuProfiler.attach(b)];
     await Promise.all(profilers.map((p) => p.start()));
-    await driver.closedLoop(window, scaled(env, 5000, 500));
+    await driver.closedLoop(window, scaled(env, 3000, 500));
     const [pa, pb] = await Promise.all(profilers.map((p) => p.stop()));
     await Promise.all(profilers.map((p) => p.close()));
 
@@ -144,8 +153,9 @@ export async function benchDm(env: BenchEnv, ceilings: Ceilings): Promise<DmResu
     const verified = (await Promise.all(
       receivers.map((r, i) => opensEndToEnd(driver.lastDelivery[i], fresh[i], r, senders[i], b)),
     )).every(Boolean);
-    const share = ceilings.sign.four / 2;
+    const share = rsaOf(ceilings, env).sign.four / 2;
     return {
+      crypto: env.crypto,
       senders: pairs,
       inFlightPerSender: window,
       seconds,

@@ -13,20 +13,23 @@ import type { Contact } from "../client/directory.ts";
 import type { ClientEvent } from "../client/events.ts";
 import { CHANNEL_KEY_CAP, PRESENCE_LITE_CAP, sha256Hex } from "../mod.ts";
 import { DM_CHUNK_BYTES } from "../protocol/limits.ts";
-import { type BenchEnv, scaled } from "./_env.ts";
+import { type BackendName, type BenchEnv, scaled } from "./_env.ts";
+import { type BenchBackends, withBackend } from "./_crypto.ts";
 import { type NodeRates, nodeRates, sampleNode, startMesh, waitForOnline } from "./_nodes.ts";
 import { selfCpuMs } from "./_machine.ts";
 import { ratio, round } from "./_stats.ts";
 import { closeUsers, connectUsers, makeUsers } from "./_users.ts";
-import type { Ceilings } from "./ceilings.ts";
+import { type Ceilings, rsaOf } from "./ceilings.ts";
 
 /** Figures of the file section. */
 export interface FileResult {
+  /** The servers' RSA backend, and the receiving client's while the file arrives. */
+  crypto: BackendName;
   bytes: number;
   chunks: number;
   seconds: number;
   kbPerSec: number;
-  /** The receiver's ceiling: OAEP decryptions per second (4 in flight) × 446 bytes. */
+  /** The receiver's ceiling: its backend's OAEP decryptions per second (4 in flight) × 446 bytes. */
   ceilingKbPerSec: number;
   ratio: number;
   /** Byte-identical and verified at the receiver. */
@@ -36,9 +39,17 @@ export interface FileResult {
   receiverCores: number;
 }
 
-/** Runs the file section. */
-export async function benchFiles(env: BenchEnv, ceilings: Ceilings): Promise<FileResult> {
-  const cluster = await Cluster.create(60, "info");
+/**
+ * Runs the file section on `env.crypto` servers. The sender's frames are
+ * built with the load generators' backend; while the file arrives, the
+ * receiving client (the one client measured here) runs `env.crypto` too.
+ */
+export async function benchFiles(
+  env: BenchEnv,
+  ceilings: Ceilings,
+  backends: BenchBackends,
+): Promise<FileResult> {
+  const cluster = await Cluster.create(60, "info", env.crypto);
   const size = scaled(env, 200 * 1024, 4 * 1024);
   const [sender, receiverUser] = await makeUsers(2, "file", 61);
   const downloads = await Deno.makeTempDir({ dir: cluster.dir });
@@ -70,33 +81,42 @@ export async function benchFiles(env: BenchEnv, ceilings: Ceilings): Promise<Fil
       caps: [],
       online: true,
     };
-    env.progress(`files: sealing and signing ${Math.ceil(size / DM_CHUNK_BYTES)} chunks`);
+    env.progress(
+      `files (${env.crypto}): sealing and signing ${Math.ceil(size / DM_CHUNK_BYTES)} chunks`,
+    );
     const texts: string[] = [];
     for await (const { frame } of fileFrames(sender.identity, { contact }, "bench.bin", bytes)) {
       texts.push(JSON.stringify(frame));
     }
 
-    env.progress(`files: ${round(size / 1024)} KB from a to b`);
+    env.progress(`files (${env.crypto}): ${round(size / 1024)} KB from a to b`);
     const before = [await sampleNode(a, cluster), await sampleNode(b, cluster)];
-    const cpuBefore = selfCpuMs();
-    const started = performance.now();
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const arrived = new Promise<Extract<ClientEvent, { type: "file" }>>((resolve, reject) => {
-      timer = setTimeout(() => reject(new Error("the file never arrived")), 180_000);
-      const off = receiver!.events.on((e) => e.type === "file" && (off(), resolve(e)));
-    });
-    for (const text of texts) sender.socket!.send(text);
-    const file = await arrived.finally(() => clearTimeout(timer));
-    const seconds = (performance.now() - started) / 1000;
-    const receiverCores = round((selfCpuMs() - cpuBefore) / (seconds * 1000), 2);
+    const { file, seconds, receiverCores } = await withBackend(
+      backends.byName[env.crypto]!,
+      async () => {
+        const cpuBefore = selfCpuMs();
+        const started = performance.now();
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const arrived = new Promise<Extract<ClientEvent, { type: "file" }>>((resolve, reject) => {
+          timer = setTimeout(() => reject(new Error("the file never arrived")), 180_000);
+          const off = receiver!.events.on((e) => e.type === "file" && (off(), resolve(e)));
+        });
+        for (const text of texts) sender.socket!.send(text);
+        const file = await arrived.finally(() => clearTimeout(timer));
+        const seconds = (performance.now() - started) / 1000;
+        const receiverCores = round((selfCpuMs() - cpuBefore) / (seconds * 1000), 2);
+        return { file, seconds, receiverCores };
+      },
+    );
     const after = [await sampleNode(a, cluster), await sampleNode(b, cluster)];
 
     const saved = await Deno.readFile(file.path);
     const verified = file.verified && file.size === size &&
       (await sha256Hex(saved)) === (await sha256Hex(bytes));
     const kbPerSec = size / 1024 / seconds;
-    const ceilingKbPerSec = (ceilings.oaepDecrypt.four * DM_CHUNK_BYTES) / 1024;
+    const ceilingKbPerSec = (rsaOf(ceilings, env).oaepDecrypt.four * DM_CHUNK_BYTES) / 1024;
     return {
+      crypto: env.crypto,
       bytes: size,
       chunks: texts.length - 2,
       seconds: round(seconds, 1),

@@ -8,13 +8,15 @@
 import { Cluster } from "../tests/_cluster.ts";
 import { CHANNEL_KEY_CAP } from "../mod.ts";
 import { BenchSocket, typeOf } from "./_socket.ts";
-import { type BenchEnv, scaled } from "./_env.ts";
+import { type BackendName, type BenchEnv, scaled } from "./_env.ts";
 import { startMesh } from "./_nodes.ts";
 import { type Latency, latency, sleep } from "./_stats.ts";
 import { closeUsers, makeUsers, signHellos } from "./_users.ts";
 
 /** Figures of the gossip section. */
 export interface GossipResult {
+  /** The servers' RSA backend. */
+  crypto: BackendName;
   servers: number;
   joins: number;
   /** Hello sent → every other server can route to the user. */
@@ -25,15 +27,15 @@ export interface GossipResult {
 
 const advertisedUser = (text: string) => /"user_id":"([^"]+)"/.exec(text)?.[1];
 
-/** Runs the gossip section. */
+/** Runs the gossip section on `env.crypto` servers. */
 export async function benchGossip(env: BenchEnv): Promise<GossipResult> {
-  const cluster = await Cluster.create(80, "info");
+  const cluster = await Cluster.create(80, "info", env.crypto);
   const count = scaled(env, 8, 3);
   const joins = scaled(env, 96, 6);
   const observers = await makeUsers(count, "observer", 80);
   const joiners = await makeUsers(joins, "joiner", 90);
   try {
-    env.progress(`gossip: starting ${count} servers`);
+    env.progress(`gossip (${env.crypto}): starting ${count} servers`);
     const servers = await startMesh(cluster, count);
     // Plain adverts (no presence-lite), so arrival time is the server's apply time.
     const observerHellos = await signHellos(observers, { caps: [CHANNEL_KEY_CAP] });
@@ -70,7 +72,13 @@ export async function benchGossip(env: BenchEnv): Promise<GossipResult> {
       await sleep(50);
     }
     if (convergence.length < joins) throw new Error("some users never reached every server");
-    return { servers: count, joins, convergence: latency(convergence), ack: latency(acks) };
+    return {
+      crypto: env.crypto,
+      servers: count,
+      joins,
+      convergence: latency(convergence),
+      ack: latency(acks),
+    };
   } finally {
     await closeUsers([...observers, ...joiners]);
     await cluster.close();

@@ -1,168 +1,78 @@
-// The benchmark report: one table of figures next to the limits they are
-// compared with, printed and written into docs/BENCHMARKS.md between markers
-// (the analysis around the markers is kept as written).
+// The benchmark report: each figure once per RSA backend (WebCrypto,
+// OpenSSL) with the OpenSSL / WebCrypto ratio, next to the limits it is
+// compared with; the issue's targets with met / missed. Printed and written
+// into docs/BENCHMARKS.md between markers (the analysis around the markers
+// is kept as written).
 
-import type { Machine } from "./_machine.ts";
 import type { ProfileSummary } from "./_profile.ts";
-import type { Latency } from "./_stats.ts";
-import type { Ceilings } from "./ceilings.ts";
-import type { ConnectionsResult } from "./connections.ts";
-import type { DmResult } from "./dm.ts";
-import type { FanoutResult } from "./fanout.ts";
-import type { FileResult } from "./files.ts";
-import type { GossipResult } from "./gossip.ts";
+import { type BackendRun, type BenchResults, LABEL } from "./_results.ts";
+import { bothColumns, ceilingRows, resultRows, sharedRows } from "./_rows.ts";
 
-/** Everything one run measured. */
-export interface BenchResults {
-  date: string;
-  quick: boolean;
-  seconds: number;
-  machine: Machine;
-  ceilings: Ceilings;
-  dm?: DmResult;
-  fanout?: FanoutResult;
-  files?: FileResult;
-  connections?: ConnectionsResult;
-  gossip?: GossipResult;
-}
+export type { BackendRun, BenchResults, CryptoSetup, Step, Target } from "./_results.ts";
+export { targets } from "./_results.ts";
 
-/** One row: a figure, what it is compared with, and the target when there is one. */
-interface Row {
-  section: string;
-  figure: string;
-  value: string;
-  limit: string;
-  ratio: string;
-  target: string;
-  met: string;
-}
-
-const ms = (l: Latency) => `${l.p50} / ${l.p95} / ${l.p99} ms`;
-const verdict = (ok: boolean) => (ok ? "yes" : "**no**");
-
-function ceilingRows(c: Ceilings): Row[] {
-  const row = (figure: string, value: string): Row => ({
-    section: "1 ceilings",
-    figure,
-    value,
-    limit: "",
-    ratio: "",
-    target: "",
-    met: "",
-  });
-  return [
-    row("RSA-4096 PSS sign/s (1 / 4 in flight)", `${c.sign.one} / ${c.sign.four}`),
-    row("RSA-4096 PSS verify/s (1 / 4)", `${c.verify.one} / ${c.verify.four}`),
-    row("RSA-OAEP encrypt/s (1 / 4)", `${c.oaepEncrypt.one} / ${c.oaepEncrypt.four}`),
-    row("RSA-OAEP decrypt/s (1 / 4)", `${c.oaepDecrypt.one} / ${c.oaepDecrypt.four}`),
-    row("AES-256-GCM MB/s (1 / 4)", `${c.aesMBps.one} / ${c.aesMBps.four}`),
-    row("TLS WebSocket echo round trips/s (2.6 KB, 32 in flight)", `${c.wsEchoPerSec}`),
-    row("bare TLS WebSocket server, RSS per idle connection", `${c.wsIdleKb} KB`),
-  ];
-}
-
-function resultRows(r: BenchResults): Row[] {
-  const rows: Row[] = [];
-  const add = (section: string, figure: string, value: string, more: Partial<Row> = {}) =>
-    rows.push({ section, figure, value, limit: "", ratio: "", target: "", met: "", ...more });
-  const { dm, fanout, files, connections: conn, gossip } = r;
-  if (dm) {
-    add("2 DM", "delivered DM/s, A → B, closed loop", `${dm.deliveredPerSec}`, {
-      limit: `${dm.signSharePerServer} signs/s per server (half the 4-in-flight ceiling)`,
-      ratio: `${dm.ratio}`,
-      target: "≥ 0.90",
-      met: verdict(dm.ratio >= 0.9),
-    });
-    add("2 DM", "latency at peak p50 / p95 / p99", ms(dm.latencyAtPeak));
-    add("2 DM", `latency at half peak (${dm.halfRate} DM/s)`, ms(dm.latencyAtHalf), {
-      target: "p99 < 50 ms",
-      met: verdict(dm.latencyAtHalf.p99 < 50),
-    });
-    add("2 DM", "end-to-end check: decrypts, content_sig and server sig verify", `${dm.verified}`);
-  }
-  if (fanout) {
-    const f = fanout;
-    add(
-      "3 fan-out",
-      `messages/s, ${f.servers} servers × ${f.membersPerServer} members`,
-      `${f.messagesPerSec}`,
-      {
-        limit:
-          `${f.deliveriesPerSec} deliveries/s vs ${r.ceilings.wsEchoPerSec} echo round trips/s`,
-        ratio: `${f.deliveriesPerEcho}`,
-      },
-    );
-    add("3 fan-out", "latency to the last member p50 / p95 / p99", ms(f.latencyToLast));
-    add("3 fan-out", "end-to-end check on every server", `${f.verified}`);
-  }
-  if (files) {
-    add(
-      "4 file",
-      `${Math.round(files.bytes / 1024)} KB across servers, RSA mode, KB/s`,
-      `${files.kbPerSec}`,
-      {
-        limit: `${files.ceilingKbPerSec} KB/s receiver OAEP-decrypt ceiling`,
-        ratio: `${files.ratio}`,
-        target: "≥ 0.90",
-        met: verdict(files.ratio >= 0.9),
-      },
-    );
-    add("4 file", "byte-identical and verified", `${files.verified}`);
-  }
-  if (conn) {
-    add("5 connections", `hellos/s up to ${conn.users} users`, `${conn.hellosPerSec}`, {
-      limit: `${r.ceilings.sign.four} signs/s (4 in flight)`,
-      ratio: `${conn.ratio}`,
-      target: "≥ 0.90",
-      met: verdict(conn.ratio >= 0.9),
-    });
-    add("5 connections", "server signatures per hello", `${conn.perHello.signs}`);
-    add("5 connections", "server RSS per idle user", `${conn.rssPerUserKb} KB`, {
-      limit: `${r.ceilings.wsIdleKb} KB bare WebSocket`,
-      ratio: (conn.rssPerUserKb / r.ceilings.wsIdleKb).toFixed(2),
-      target: "< 50 KB",
-      met: verdict(conn.rssPerUserKb < 50),
-    });
-  }
-  if (gossip) {
-    add(
-      "6 gossip",
-      `hello → routable on all ${gossip.servers - 1} other servers, p50 / p99`,
-      `${gossip.convergence.p50} / ${gossip.convergence.p99} ms`,
-    );
-    add("6 gossip", "hello → ACK p50 / p99", `${gossip.ack.p50} / ${gossip.ack.p99} ms`);
-  }
-  return rows;
-}
-
-/** The table as Markdown. */
 export function markdownTable(r: BenchResults): string {
-  const rows = [...ceilingRows(r.ceilings), ...resultRows(r)];
-  const lines = [
-    "| section | figure | value | compared with | ratio | target | met |",
-    "|---|---|---|---|---|---|---|",
-    ...rows.map((x) =>
-      `| ${x.section} | ${x.figure} | ${x.value} | ${x.limit} | ${x.ratio} | ${x.target} | ${x.met} |`
-    ),
+  const backends = r.crypto.backends;
+  const head = [
+    "section",
+    "figure",
+    ...backends.map((b) => LABEL[b]),
+    ...(bothColumns(r) ? ["OpenSSL ÷ WebCrypto"] : []),
+    "target",
+    "met",
   ];
-  return lines.join("\n");
+  const line = (cells: string[]) => `| ${cells.join(" | ")} |`;
+  const rows = [...ceilingRows(r), ...resultRows(r)].map((x) =>
+    line([
+      x.section,
+      x.figure,
+      ...backends.map((b) => x.cells[b] ?? ""),
+      ...(bothColumns(r) ? [x.change ?? ""] : []),
+      x.target ?? "",
+      x.met ?? "",
+    ])
+  );
+  return [
+    line(head),
+    line(head.map(() => "---")),
+    ...rows,
+    "",
+    "Measured once:",
+    "",
+    "| figure | value |",
+    "|---|---|",
+    ...sharedRows(r).map(([figure, value]) => line([figure, value])),
+  ].join("\n");
+}
+
+/** The targets as a Markdown list. */
+export function markdownTargets(r: BenchResults): string {
+  return r.targets.map((t) =>
+    `- ${t.what}: **${t.value}** (target ${t.target}): ${t.met ? "met" : "**missed**"}`
+  ).join("\n");
 }
 
 /** The table as plain text for the terminal. */
 export function textTable(r: BenchResults): string {
-  const rows = [...ceilingRows(r.ceilings), ...resultRows(r)];
+  const rows = [...ceilingRows(r), ...resultRows(r)];
   const width = Math.max(...rows.map((x) => x.figure.length));
-  return rows.map((x) => {
+  const lines = rows.map((x) => {
+    const values = r.crypto.backends.map((b) => `${b} ${x.cells[b] ?? "-"}`).join("  ");
     const extra = [
-      x.limit && `vs ${x.limit}`,
-      x.ratio && `ratio ${x.ratio}`,
-      x.target && `target ${x.target}: ${x.met.replaceAll("*", "")}`,
-    ]
-      .filter(Boolean).join("  ");
-    return `${x.section.padEnd(14)} ${x.figure.padEnd(width)}  ${x.value}${
+      x.change && `openssl/webcrypto ${x.change}`,
+      x.target && `target ${x.target}${x.met ? `: ${x.met.replaceAll("*", "")}` : ""}`,
+    ].filter(Boolean).join("  ");
+    return `${x.section.padEnd(14)} ${x.figure.padEnd(width)}  ${values}${
       extra ? `  (${extra})` : ""
     }`;
-  }).join("\n");
+  });
+  const shared = sharedRows(r).map(([figure, value]) =>
+    `${"once".padEnd(14)} ${figure.padEnd(width)}  ${value}`
+  );
+  const goals = r.targets.map((t) =>
+    `target         ${t.what}: ${t.value} (${t.target}) ${t.met ? "met" : "MISSED"}`
+  );
+  return [...lines, ...shared, ...goals].join("\n");
 }
 
 function profileLines(name: string, p: ProfileSummary | undefined): string[] {
@@ -170,7 +80,7 @@ function profileLines(name: string, p: ProfileSummary | undefined): string[] {
   const pct = (v: number) => `${Math.round(v * 100)}%`;
   return [
     `**${name}** — main thread busy ${pct(p.busy)} of ${Math.round(p.wallMs)} ms ` +
-    `(RSA runs on worker threads and is not in this share; inspector overhead ${
+    `(RSA itself runs on other threads and is not in this share; inspector overhead ${
       pct(p.profilerOverhead)
     } left out).`,
     `Top modules: ${p.modules.map((m) => `${m.name} ${pct(m.share)}`).join(", ")}.`,
@@ -179,65 +89,102 @@ function profileLines(name: string, p: ProfileSummary | undefined): string[] {
   ];
 }
 
-/** The generated part of docs/BENCHMARKS.md. */
-export function markdownReport(r: BenchResults): string {
-  const m = r.machine;
-  const lines = [
-    `Run of ${r.date}${r.quick ? " (quick mode: smoke figures only)" : ""}: ${
-      Math.round(r.seconds)
-    } s in all.`,
-    `Machine: **${m.cores} cores** (${m.cpu}), ${m.memoryGb} GB, ${m.os}; Deno ${m.deno}, V8 ${m.v8}.`,
-    "",
-    markdownTable(r),
-    "",
-  ];
-  const { dm, fanout, connections: conn } = r;
+function detailLines(label: string, run: BackendRun): string[] {
+  const lines: string[] = [];
+  const { dm, fanout, files, connections: conn } = run;
   if (dm) {
+    const { a, b } = dm.servers;
     lines.push(
-      `DM servers during the closed loop: A ${dm.servers.a.cores} cores, ${dm.servers.a.signPerSec} signs/s, ` +
-        `${dm.servers.a.verifyPerSec} verifies/s; B ${dm.servers.b.cores} cores, ${dm.servers.b.signPerSec} signs/s, ` +
-        `${dm.servers.b.verifyPerSec} verifies/s; ${dm.errors} errors.`,
+      `${label} DM servers during the closed loop: A ${a.cores} cores, ${a.signPerSec} signs/s, ` +
+        `${a.verifyPerSec} verifies/s; B ${b.cores} cores, ${b.signPerSec} signs/s, ` +
+        `${b.verifyPerSec} verifies/s; ${dm.errors} errors.`,
       "",
     );
   }
   if (fanout) {
     lines.push(
-      `Fan-out servers: ${
+      `${label} fan-out servers: ${
         fanout.nodes.map((n, i) => `${"abc"[i]} ${n.cores} cores, ${n.verifyPerSec} verifies/s`)
           .join("; ")
       }.`,
       "",
     );
   }
-  if (r.files) {
+  if (files) {
     lines.push(
-      `File: server a ${r.files.nodes.a.cores} cores, b ${r.files.nodes.b.cores} cores, receiving SDK client ${r.files.receiverCores} cores.`,
+      `${label} file: ${files.seconds} s; server a ${files.nodes.a.cores} cores, ` +
+        `b ${files.nodes.b.cores} cores, receiving SDK client ${files.receiverCores} cores.`,
       "",
     );
   }
   if (conn) {
     lines.push(
-      `Connections: bands ${
+      `${label} connections: bands ${
         conn.bands.map((b) => `≤${b.upTo}: ${b.hellosPerSec}/s`).join(", ")
       }; ` +
         `server ${conn.server.cores} cores, ${conn.perHello.signs} signs, ${conn.perHello.wraps} OAEP wraps and ` +
         `${conn.perHello.rotations} channel rotations per hello; load generator ${conn.driverCores} cores; ` +
-        `RSS ${conn.rssBeforeMb} MB → ${conn.rssAfterMb} MB.`,
+        `RSS ${conn.rssBeforeMb} MB → ${conn.rssAfterMb} MB; hellos presigned in ${conn.presignSeconds} s.`,
       "",
     );
+  }
+  return lines;
+}
+
+/** The generated part of docs/BENCHMARKS.md. */
+export function markdownReport(r: BenchResults): string {
+  const m = r.machine;
+  const load = LABEL[r.crypto.loadGenerators];
+  const steps = Object.entries(r.steps).map(([k, v]) => `${k} ${v.seconds} s`).join(", ");
+  const busy = Object.entries(r.steps).filter(([, v]) => v.otherCores >= 0.1)
+    .map(([k, v]) => `${k} ${v.otherCores}`).join(", ");
+  const lines = [
+    `Run of ${r.date}${r.quick ? " (quick mode: smoke figures only)" : ""}: ${
+      Math.round(r.seconds)
+    } s in all (${steps}).`,
+    `Machine: **${m.cores} cores** (${m.cpu}; ${m.cpuModel}, ${m.cpuMHz} MHz${
+      m.virtual ? ", virtual machine" : ""
+    }), ${m.memoryGb} GB, ${m.os}; Deno ${m.deno}, V8 ${m.v8}; ${m.openssl ?? "no OpenSSL 3"}.`,
+    `Backends measured: ${r.crypto.backends.map((b) => LABEL[b]).join(", ")}; ` +
+    `the bench process's load generators ran ${load} in every run${
+      r.crypto.note ? ` (${r.crypto.note})` : ""
+    }; gossip ran once${r.gossip ? `, on ${LABEL[r.gossip.crypto]}` : ""}.`,
+    `Cores taken by other processes (or hypervisor steal) meanwhile: ${
+      busy ? `${busy} (other steps below 0.1)` : "below 0.1 in every step"
+    }.`,
+    "",
+    markdownTable(r),
+    "",
+    "Targets:",
+    "",
+    markdownTargets(r),
+    "",
+  ];
+  for (const b of r.crypto.backends) {
+    const run = r.runs[b];
+    if (run) lines.push(...detailLines(LABEL[b], run));
   }
   lines.push(
     "Profiles (CPU, sampled through the inspector during a separate stretch of the same load):",
     "",
   );
-  if (dm) {
-    lines.push(
-      ...profileLines("DM, server A", dm.profile.a),
-      ...profileLines("DM, server B", dm.profile.b),
-    );
+  for (const b of r.crypto.backends) {
+    const run = r.runs[b];
+    if (!run) continue;
+    const label = LABEL[b];
+    if (run.dm) {
+      lines.push(
+        ...profileLines(`${label}, DM, server A`, run.dm.profile.a),
+        ...profileLines(`${label}, DM, server B`, run.dm.profile.b),
+      );
+    }
+    if (run.fanout) lines.push(...profileLines(`${label}, fan-out, server a`, run.fanout.profile));
+    if (run.connections) {
+      lines.push(
+        ...profileLines(`${label}, connections, reconnecting tail`, run.connections.profile),
+      );
+    }
   }
-  if (fanout) lines.push(...profileLines("Fan-out, server a", fanout.profile));
-  if (conn) lines.push(...profileLines("Connections, reconnecting tail", conn.profile));
   return lines.join("\n");
 }
 
