@@ -11,7 +11,7 @@
 import { ErrorCode, SocpError } from "../protocol/errors.ts";
 import { DEFAULT_LIMITS } from "../protocol/limits.ts";
 import { DenoAdapter, IDENTITY_FILE, loadOrCreateIdentity } from "./deno.ts";
-import { type ClientCliOptions, parseClientOptions } from "./options.ts";
+import { type ClientCliOptions, clientEnv, parseClientOptions } from "./options.ts";
 import { runRepl } from "./repl.ts";
 import { SocpClient } from "./sdk.ts";
 import { selectCrypto } from "../crypto/select.ts";
@@ -180,20 +180,7 @@ async function main(options: ClientCliOptions): Promise<number> {
  * Runs the client CLI with `args`; resolves with the exit code.
  */
 export async function runClientCli(args: string[]): Promise<number> {
-  const env: Record<string, string | undefined> = {};
-  const names = [
-    "SOCP_SERVER",
-    "SOCP_USER",
-    "SOCP_DATA",
-    "SOCP_DOWNLOADS",
-    "SOCP_CA",
-    "SOCP_SERVER_DIALECT",
-    "SOCP_LOGIN_PASSWORD",
-    "SOCP_CRYPTO",
-  ];
-  for (const name of names) {
-    env[name] = Deno.env.get(name);
-  }
+  const env = clientEnv();
   const parsed = parseClientOptions(args, env);
   if (!parsed.ok) {
     if ("help" in parsed) {

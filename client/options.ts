@@ -30,6 +30,23 @@ export interface ClientCliOptions {
   crypto: CryptoChoice;
 }
 
+/** The environment variables the client reads (flag fallbacks and the identity password's). */
+export const CLIENT_ENV_NAMES: readonly string[] = [
+  "SOCP_SERVER",
+  "SOCP_USER",
+  "SOCP_DATA",
+  "SOCP_DOWNLOADS",
+  "SOCP_CA",
+  "SOCP_SERVER_DIALECT",
+  "SOCP_LOGIN_PASSWORD",
+  "SOCP_CRYPTO",
+];
+
+/** The values of {@linkcode CLIENT_ENV_NAMES} in this process's environment. */
+export function clientEnv(): Record<string, string | undefined> {
+  return Object.fromEntries(CLIENT_ENV_NAMES.map((n) => [n, Deno.env.get(n)]));
+}
+
 /** Result of {@linkcode parseClientOptions}. */
 export type ClientOptionsResult = { ok: true; options: ClientCliOptions } | {
   ok: false;

@@ -15,8 +15,18 @@ import { decodeSignature } from "./rsa.ts";
 import { type Frame, isMessageType, type MessageType, SERVER_SIGNED_TYPES } from "./types.ts";
 import { type CheckContext, isRecord, jsonDepth } from "./_schema.ts";
 
-/** Server types dialect B never signs (SOCP.md §12). */
-const B_UNSIGNED_TYPES: ReadonlySet<string> = new Set([
+/**
+ * Server types dialect B never signs (SOCP.md §12): the parser lets them
+ * through unsigned in dialect mode; the receiver decides whether a link
+ * vouches for them (server/dialects/signers.ts).
+ *
+ * @example
+ * ```ts
+ * import { B_UNSIGNED_TYPES } from "./frame.ts";
+ * B_UNSIGNED_TYPES.has("SERVER_WELCOME"); // true
+ * ```
+ */
+export const B_UNSIGNED_TYPES: ReadonlySet<string> = new Set([
   "SERVER_HELLO_JOIN",
   "SERVER_HELLO_LINK",
   "SERVER_WELCOME",

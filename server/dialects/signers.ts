@@ -9,19 +9,12 @@
  */
 
 import { ErrorCode } from "../../protocol/errors.ts";
+import { B_UNSIGNED_TYPES } from "../../protocol/frame.ts";
 import { parsePublicKey } from "../../protocol/keys.ts";
 import type { Frame } from "../../protocol/types.ts";
 import { isRejection, type NodeContext, type Signers } from "../context.ts";
 import type { Link } from "../link.ts";
 import { isPemKeyText } from "./read.ts";
-
-/** The types dialect B never signs (besides USER_HELLO, which has its own rule). */
-const B_UNSIGNED: ReadonlySet<string> = new Set([
-  "SERVER_HELLO_JOIN",
-  "SERVER_HELLO_LINK",
-  "SERVER_WELCOME",
-  "SERVER_ANNOUNCE",
-]);
 
 /** The signers of `frame` on `link`, widened where a dialect B peer's ways require it. */
 export function dialectSigners(
@@ -34,7 +27,7 @@ export function dialectSigners(
   const peerKey = bPeerKey(ctx, link, frame);
   if (!peerKey) return signers;
   if (frame.sig === undefined) {
-    if (!B_UNSIGNED.has(frame.type)) return signers;
+    if (!B_UNSIGNED_TYPES.has(frame.type)) return signers;
     ctx.log.debug("took an unsigned frame from a pinned dialect B server", {
       link: link.describe(),
       type: frame.type,

@@ -3,18 +3,9 @@
 // repeat; unlocking allows two more tries after a wrong password.
 
 import { Cluster, waitUntil } from "../_cluster.ts";
+import { tmux } from "../_tmux.ts";
 
 const CLIENT = new URL("../../client/main.ts", import.meta.url).pathname;
-
-async function tmux(socket: string, ...args: string[]): Promise<string> {
-  const out = await new Deno.Command("tmux", {
-    args: ["-L", socket, ...args],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  if (!out.success) throw new Error(`tmux ${args[0]}: ${new TextDecoder().decode(out.stderr)}`);
-  return new TextDecoder().decode(out.stdout);
-}
 
 Deno.test("typed passwords: empty refused, a mismatch asks again, a wrong one may be retried", async () => {
   const cluster = await Cluster.create(0);

@@ -9,18 +9,9 @@ import { randomBytes } from "../_bytes.ts";
 import { ClientProcess, PASSWORD, provisionIdentity } from "../_client_proc.ts";
 import { Cluster, fixtureKeys, waitUntil } from "../_cluster.ts";
 import { KEYS } from "../_vectors.ts";
+import { tmux } from "../_tmux.ts";
 
 const CLIENT = new URL("../../client/main.ts", import.meta.url).pathname;
-
-async function tmux(socket: string, ...args: string[]): Promise<string> {
-  const out = await new Deno.Command("tmux", {
-    args: ["-L", socket, ...args],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  if (!out.success) throw new Error(`tmux ${args[0]}: ${new TextDecoder().decode(out.stderr)}`);
-  return new TextDecoder().decode(out.stdout);
-}
 
 Deno.test("REPL in a terminal: /help, /list, a received message, a progress bar, history", async () => {
   const cluster = await Cluster.create(0);

@@ -8,14 +8,13 @@
 // ways, also when A's key and ours cross on the wire.
 
 import assert from "node:assert/strict";
-import { DenoAdapter } from "../../client/deno.ts";
 import type { ClientEvent } from "../../client/events.ts";
-import { SocpClient } from "../../client/sdk.ts";
 import { Cluster, fixtureKeys, type NodeProcess, resendUntil, waitUntil } from "../_cluster.ts";
 import { KEYS } from "../_vectors.ts";
 import { DialectAClient } from "./a_client.ts";
 import { DialectAIntroducer } from "./a_introducer.ts";
 import { DialectAServer } from "./a_server.ts";
+import { socpUser } from "./_socp_user.ts";
 
 /** A socp mesh (introducer, s1) with an A server joined through the introducer. */
 async function withMesh(
@@ -37,22 +36,6 @@ async function withMesh(
     await a.stop();
     await cluster.close();
   }
-}
-
-async function socpUser(cluster: Cluster, server: NodeProcess, name: string, key: number) {
-  const client = new SocpClient({
-    url: server.url,
-    identity: { id: crypto.randomUUID(), keys: await fixtureKeys(key) },
-    displayName: name,
-    adapter: new DenoAdapter({
-      caCert: cluster.caCert,
-      downloadsDir: await Deno.makeTempDir({ dir: cluster.dir }),
-    }),
-  });
-  const events: ClientEvent[] = [];
-  client.events.on((e) => events.push(e));
-  await client.connect();
-  return { client, events };
 }
 
 function deeOn(a: DialectAServer, cluster: Cluster) {

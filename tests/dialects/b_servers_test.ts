@@ -8,33 +8,14 @@
 // reaches a socp user; B's channel frames never touch socp's channel state.
 
 import assert from "node:assert/strict";
-import { DenoAdapter } from "../../client/deno.ts";
-import type { ClientEvent } from "../../client/events.ts";
-import { SocpClient } from "../../client/sdk.ts";
-import { Cluster, fixtureKeys, type NodeProcess, waitUntil } from "../_cluster.ts";
+import { Cluster, fixtureKeys, waitUntil } from "../_cluster.ts";
 import { pemOf } from "./_wire.ts";
 import { FrameSocket } from "../_peer.ts";
 import { DialectBClient } from "./b_client.ts";
 import { DialectBServer } from "./b_server.ts";
+import { socpUser } from "./_socp_user.ts";
 
 const FAST = { dialMs: 100, linkWaitMs: 100, heartbeatMs: 300, silenceMs: 5_000 };
-
-async function socpUser(cluster: Cluster, server: NodeProcess, name: string, key: number) {
-  const keys = await fixtureKeys(key);
-  const client = new SocpClient({
-    url: server.url,
-    identity: { id: crypto.randomUUID(), keys },
-    displayName: name,
-    adapter: new DenoAdapter({
-      insecure: true,
-      downloadsDir: await Deno.makeTempDir({ dir: cluster.dir }),
-    }),
-  });
-  const events: ClientEvent[] = [];
-  client.events.on((e) => events.push(e));
-  await client.connect();
-  return { client, events, id: client.identity.id };
-}
 
 /** A socp server whose only bootstrap entry is the B server `b` (pinned, "dialect":"B"). */
 async function joiningB(cluster: Cluster, b: DialectBServer, name: string, flags: string[]) {

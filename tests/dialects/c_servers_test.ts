@@ -6,28 +6,10 @@
 // re-signed by socp. C has no TLS: the mesh runs --insecure-plain.
 
 import assert from "node:assert/strict";
-import { DenoAdapter } from "../../client/deno.ts";
-import type { ClientEvent } from "../../client/events.ts";
 import { SocpClient } from "../../client/sdk.ts";
-import { Cluster, fixtureKeys, type NodeProcess, waitUntil } from "../_cluster.ts";
+import { Cluster, fixtureKeys, waitUntil } from "../_cluster.ts";
 import { DialectCServer } from "./c_server.ts";
-
-async function socpUser(cluster: Cluster, server: NodeProcess, name: string, key: number) {
-  const keys = await fixtureKeys(key);
-  const client = new SocpClient({
-    url: server.url,
-    identity: { id: crypto.randomUUID(), keys },
-    displayName: name,
-    adapter: new DenoAdapter({
-      insecure: true,
-      downloadsDir: await Deno.makeTempDir({ dir: cluster.dir }),
-    }),
-  });
-  const events: ClientEvent[] = [];
-  client.events.on((e) => events.push(e));
-  await client.connect();
-  return { client, events, id: client.identity.id, keys };
-}
+import { socpUser } from "./_socp_user.ts";
 
 Deno.test("a dialect C server joins a socp server: presence and DMs across, relays re-signed", async () => {
   const { cluster, intro, nodes: [s1, s2] } = await Cluster.mesh(["s1", "s2"], 0, [

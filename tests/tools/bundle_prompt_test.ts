@@ -11,16 +11,7 @@ import { randomBytes } from "../_bytes.ts";
 import { PASSWORD, provisionIdentity } from "../_client_proc.ts";
 import { Cluster, waitUntil } from "../_cluster.ts";
 import { KEYS } from "../_vectors.ts";
-
-async function tmux(socket: string, ...args: string[]): Promise<string> {
-  const out = await new Deno.Command("tmux", {
-    args: ["-L", socket, ...args],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  if (!out.success) throw new Error(`tmux ${args[0]}: ${new TextDecoder().decode(out.stderr)}`);
-  return new TextDecoder().decode(out.stdout);
-}
+import { tmux } from "../_tmux.ts";
 
 Deno.test("the bundled client asks in a terminal before reading a file, and sends it once allowed", async () => {
   const cluster = await Cluster.create(0);
