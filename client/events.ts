@@ -51,6 +51,8 @@ export type ClientEvent =
   }
   | {
     type: "file";
+    /** The transfer's id (as in the `receiving` events before it). */
+    fileId: string;
     from: string;
     fromName: string;
     name: string;
@@ -61,6 +63,17 @@ export type ClientEvent =
     mode: "dm" | "public";
   }
   | { type: "progress"; fileId: string; sent: number; total: number }
+  | {
+    /** An incoming file's progress: at FILE_START (`received` 0), then per chunk. */
+    type: "receiving";
+    fileId: string;
+    from: string;
+    fromName: string;
+    name: string;
+    received: number;
+    total: number;
+    mode: "dm" | "public";
+  }
   | { type: "presence"; userId: string; displayName: string; online: boolean; serverId: string }
   | {
     type: "key-change";

@@ -242,7 +242,18 @@ async function fileVerified(ctx: ReceiveContext, frame: Frame): Promise<boolean>
 
 async function onFileStart(ctx: ReceiveContext, frame: FrameOf<"FILE_START">): Promise<void> {
   const started = await ctx.incoming.start(frame, await fileVerified(ctx, frame));
-  if (!started.ok) {
+  if (started.ok) {
+    ctx.emit({
+      type: "receiving",
+      fileId: frame.payload.file_id,
+      from: frame.from,
+      fromName: nameOf(ctx, frame.from),
+      name: started.name,
+      received: 0,
+      total: started.size,
+      mode: frame.payload.mode,
+    });
+  } else {
     ctx.emit({
       type: "error",
       code: "FILE_REFUSED",
@@ -253,7 +264,18 @@ async function onFileStart(ctx: ReceiveContext, frame: FrameOf<"FILE_START">): P
 
 async function onFileChunk(ctx: ReceiveContext, frame: FrameOf<"FILE_CHUNK">): Promise<void> {
   const added = await ctx.incoming.chunk(frame);
-  if (!added.ok && added.reason !== "chunk of an unknown transfer") {
+  if (added.ok) {
+    ctx.emit({
+      type: "receiving",
+      fileId: frame.payload.file_id,
+      from: frame.from,
+      fromName: nameOf(ctx, frame.from),
+      name: added.name,
+      received: added.received,
+      total: added.total,
+      mode: added.mode,
+    });
+  } else if (added.reason !== "chunk of an unknown transfer") {
     ctx.emit({
       type: "error",
       code: "FILE_REFUSED",
@@ -276,6 +298,7 @@ async function onFileEnd(ctx: ReceiveContext, frame: FrameOf<"FILE_END">): Promi
   const path = await ctx.saveFile(f.name, f.bytes);
   ctx.emit({
     type: "file",
+    fileId: f.fileId,
     from: f.from,
     fromName: nameOf(ctx, f.from),
     name: f.name,

@@ -52,6 +52,7 @@ export function toJsonLine(e: ClientEvent): string {
     case "file":
       return JSON.stringify({
         event: "file",
+        file_id: e.fileId,
         from: e.from,
         from_name: e.fromName,
         name: e.name,
@@ -63,6 +64,15 @@ export function toJsonLine(e: ClientEvent): string {
       });
     case "progress":
       return JSON.stringify({ event: "progress", file_id: e.fileId, sent: e.sent, total: e.total });
+    case "receiving":
+      return JSON.stringify({
+        event: "receiving",
+        file_id: e.fileId,
+        from: e.from,
+        name: e.name,
+        received: e.received,
+        total: e.total,
+      });
     case "presence":
       return JSON.stringify({
         event: "presence",
@@ -181,6 +191,7 @@ export function toText(e: ClientEvent): string | null {
         e.retryInMs !== undefined ? `; reconnecting in ${(e.retryInMs / 1000).toFixed(1)} s` : ""
       }`;
     case "progress":
+    case "receiving":
       return null;
   }
 }

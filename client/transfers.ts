@@ -126,7 +126,7 @@ export class IncomingTransfers {
   async start(
     frame: FrameOf<"FILE_START">,
     verified: boolean,
-  ): Promise<{ ok: true; size: number } | Refusal> {
+  ): Promise<{ ok: true; size: number; name: string } | Refusal> {
     this.expire();
     const p = frame.payload;
     const key = `${frame.from}:${p.file_id}`;
@@ -148,10 +148,11 @@ export class IncomingTransfers {
         return { ok: false, reason: "cannot unwrap the file key" };
       }
     }
+    const name = sanitizeFileName(p.name, p.file_id);
     this.#active.set(key, {
       from: frame.from,
       fileId: p.file_id,
-      name: sanitizeFileName(p.name, p.file_id),
+      name,
       size: p.size,
       sha256: p.sha256.toLowerCase(),
       mode: p.mode,
@@ -164,7 +165,7 @@ export class IncomingTransfers {
       verified,
       lastActivity: this.#now(),
     });
-    return { ok: true, size: p.size };
+    return { ok: true, size: p.size, name };
   }
 
   async #decrypt(t: Incoming, index: number, ciphertext: string): Promise<Uint8Array | null> {
@@ -188,7 +189,9 @@ export class IncomingTransfers {
    */
   async chunk(
     frame: FrameOf<"FILE_CHUNK">,
-  ): Promise<{ ok: true; received: number; total: number } | Refusal> {
+  ): Promise<
+    { ok: true; received: number; total: number; name: string; mode: "dm" | "public" } | Refusal
+  > {
     const key = `${frame.from}:${frame.payload.file_id}`;
     const t = this.#active.get(key);
     if (!t) return { ok: false, reason: "chunk of an unknown transfer" };
@@ -213,7 +216,7 @@ export class IncomingTransfers {
       while (t.pending.size >= PARALLEL_DECRYPTS) await Promise.race(t.pending);
     }
     if (t.failure) return this.#abort(key, t.failure);
-    return { ok: true, received: t.received, total: t.size };
+    return { ok: true, received: t.received, total: t.size, name: t.name, mode: t.mode };
   }
 
   /** Completes a transfer: the whole file, checked, or a refusal. */

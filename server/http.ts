@@ -1,6 +1,7 @@
 /**
- * The HTTP side of a node: WebSocket upgrades at `/ws` and `/`, `GET
- * /healthz` and `/metrics`, 404 elsewhere, and the per-IP connection limits
+ * The HTTP side of a node: WebSocket upgrades at `/ws` and `/`, the web
+ * client (server/web_client.ts), `GET /healthz` and `/metrics`, 404
+ * elsewhere, and the per-IP connection limits
  * of SOCP.md §11, applied at TCP accept (a connection over them is closed
  * before anything is read).
  *
@@ -10,6 +11,7 @@
 import type { Limits } from "../protocol/limits.ts";
 import type { Admission, WsHandlerResult } from "./ws/listener.ts";
 import type { WsSocket } from "./ws/socket.ts";
+import { webClientResponse } from "./web_client.ts";
 
 /**
  * One admitted connection's place in the per-IP counts: it is "pending"
@@ -85,13 +87,16 @@ export interface HttpEndpoint {
   health(): Record<string, unknown>;
   /** The `/metrics` text (Prometheus format). */
   metrics(): string;
+  /** Whether `GET /` serves the web client (servers do; the introducer does not). */
+  readonly servesWebClient: boolean;
   /** Takes an upgraded socket from `remote`, with its connection ticket. */
   accept(socket: WsSocket, remote: string, ticket: ConnectionTicket): void;
 }
 
 /**
  * The request handler of a node (for {@linkcode serveWs}): `/healthz`,
- * `/metrics`, WebSocket upgrades at `/ws` and `/`, 426 and 404 otherwise.
+ * `/metrics`, WebSocket upgrades at `/ws` and `/`, the web client at `/`
+ * and `/assets/` (servers), 426 and 404 otherwise.
  *
  * @example
  * ```ts
@@ -110,8 +115,13 @@ export function httpHandler(
         headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" },
       });
     }
+    const upgrade = req.headers.get("upgrade")?.toLowerCase() === "websocket";
+    if (!upgrade && endpoint.servesWebClient) {
+      const page = webClientResponse(req, path);
+      if (page) return page;
+    }
     if (path !== "/ws" && path !== "/") return new Response("not found\n", { status: 404 });
-    if (req.headers.get("upgrade")?.toLowerCase() !== "websocket") {
+    if (!upgrade) {
       return new Response("SOCP endpoint: connect with a WebSocket\n", {
         status: 426,
         headers: { upgrade: "websocket" },

@@ -312,6 +312,11 @@ export class SocpNode implements MeshHost, HttpEndpoint {
       );
   }
 
+  /** Servers serve the web client at `/`; the introducer does not. */
+  get servesWebClient(): boolean {
+    return this.ctx.config.role === "server";
+  }
+
   /** Prometheus text for `GET /metrics`. */
   metrics(): string {
     return metricsText(this.ctx, this.ctx.now() - this.#startedAt);

@@ -42,6 +42,7 @@ Deno.test("--json lines carry exactly the documented fields", () => {
     }),
     toJsonLine({
       type: "file",
+      fileId: "f",
       from: "u",
       fromName: "A",
       name: "n",
@@ -52,6 +53,16 @@ Deno.test("--json lines carry exactly the documented fields", () => {
       mode: "dm",
     }),
     toJsonLine({ type: "progress", fileId: "f", sent: 1, total: 2 }),
+    toJsonLine({
+      type: "receiving",
+      fileId: "f",
+      from: "u",
+      fromName: "A",
+      name: "n",
+      received: 1,
+      total: 2,
+      mode: "dm",
+    }),
     toJsonLine({ type: "presence", userId: "u", displayName: "A", online: false, serverId: "s" }),
     toJsonLine({ type: "error", code: "USER_NOT_FOUND", detail: "d" }),
   ].map((l) => JSON.parse(l));
@@ -61,8 +72,9 @@ Deno.test("--json lines carry exactly the documented fields", () => {
     "event,users",
     "event,from,from_name,text,ts,verified",
     "event,from,from_name,text,ts,verified,warning",
-    "event,from,from_name,name,path,size,sha256,verified,mode",
+    "event,file_id,from,from_name,name,path,size,sha256,verified,mode",
     "event,file_id,sent,total",
+    "event,file_id,from,name,received,total",
     "event,user_id,display_name,online,server_id",
     "event,code,detail",
   ]);
