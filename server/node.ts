@@ -146,6 +146,10 @@ export class SocpNode implements MeshHost, HttpEndpoint {
       scheme: config.insecurePlain ? "ws" : "wss",
       pubkey: self.keys.publicKey.b64,
     });
+    if (node.servesWebClient) {
+      const web = `${config.insecurePlain ? "http" : "https"}://${config.host}:${state.address.port}/`;
+      log.info("web client", { url: web });
+    }
     node.mesh.start(options.bootstrap ?? config.introducers);
     node.#sweep = setInterval(() => expireTransfers(ctx), 5_000);
     return node;

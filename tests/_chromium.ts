@@ -227,8 +227,14 @@ export class Chromium {
     this.downloads = `${profile}/downloads`;
   }
 
-  /** Starts Chromium trusting, besides the system roots, only certificates of the key in `keyPath`. */
-  static async launch(executable: string, keyPath: string): Promise<Chromium> {
+  /**
+   * Starts Chromium trusting, besides the system roots, certificates of the
+   * key in `trustKeyPath` when given.
+   */
+  static async launch(executable: string, trustKeyPath?: string): Promise<Chromium> {
+    const trust = trustKeyPath
+      ? [`--ignore-certificate-errors-spki-list=${await spkiHash(trustKeyPath)}`]
+      : [];
     const profile = await Deno.makeTempDir({ prefix: "socp-chromium-" });
     const child = new Deno.Command(executable, {
       args: [
@@ -240,7 +246,7 @@ export class Chromium {
         "--no-default-browser-check",
         `--user-data-dir=${profile}`,
         "--remote-debugging-port=0",
-        `--ignore-certificate-errors-spki-list=${await spkiHash(keyPath)}`,
+        ...trust,
         "about:blank",
       ],
       stdout: "null",

@@ -12,7 +12,8 @@ import type { Identity } from "../protocol/builders.ts";
 import { newId } from "../protocol/ids.ts";
 import { generateKeyPair } from "../protocol/keys.ts";
 import { byId, download, h } from "./_dom.ts";
-import { type IdentityStore, parseIdentityFile } from "./identity_store.ts";
+import { parseIdentityFile } from "./identity_file.ts";
+import type { IdentityStore } from "./identity_store.ts";
 
 /** An unlocked identity, held by this tab until `release`. */
 export interface Unlocked {

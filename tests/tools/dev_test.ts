@@ -1,14 +1,30 @@
 // `deno task dev`, as a user runs it: healthy linked servers within seconds,
-// a clean stop on Ctrl-C, nothing left behind; a second run reuses identities.
+// two browser tabs chatting at the printed web addresses with no other
+// step, a clean stop on Ctrl-C, nothing left behind; a second run reuses
+// identities.
 
 import assert from "node:assert/strict";
+import { Chromium } from "../_chromium.ts";
 import { waitUntil } from "../_cluster.ts";
+import { browserOrSkip, create, line, person, say } from "../web/_ui.ts";
 
 const REPO = new URL("../../", import.meta.url).pathname;
 
 async function runDev(dir: string) {
   const child = new Deno.Command("deno", {
-    args: ["task", "dev", "--", "--data", dir, "--certs", `${dir}/certs`, "--ports", "0,0,0"],
+    args: [
+      "task",
+      "dev",
+      "--",
+      "--data",
+      dir,
+      "--certs",
+      `${dir}/certs`,
+      "--ports",
+      "0,0,0",
+      "--web-ports",
+      "0,0",
+    ],
     cwd: REPO,
     stdout: "piped",
     stderr: "piped",
@@ -23,14 +39,39 @@ async function runDev(dir: string) {
   const ports = [...output.matchAll(/--server wss:\/\/127\.0\.0\.1:(\d+)\/ws/g)].map((m) =>
     Number(m[1])
   );
-  return { child, ports, output: () => output, finished: Promise.all([reader, errors]) };
+  const web = [...output.matchAll(/^ {2}(http:\/\/127\.0\.0\.1:\d+\/) /gm)].map((m) => m[1]);
+  return { child, ports, web, output: () => output, finished: Promise.all([reader, errors]) };
 }
 
-Deno.test("deno task dev: servers healthy and linked within seconds, stopped cleanly by Ctrl-C, reused next time", async () => {
+/** Two tabs at the printed addresses, a user made in each, a DM each way. */
+async function chatInTwoTabs(executable: string, web: string[]): Promise<void> {
+  // The dev addresses are plain http on 127.0.0.1: the browser is told to trust no certificate.
+  const browser = await Chromium.launch(executable);
+  try {
+    const [ann, ben] = [await browser.page(web[0]), await browser.page(web[1])];
+    await create(ann, "Ann");
+    await create(ben, "Ben");
+    await ann.waitFor(`!!document.querySelector(${JSON.stringify(person("Ben"))})`, "Ben listed");
+    await ann.click(person("Ben"));
+    await say(ann, "hello from tab one");
+    await ben.waitFor(`!!document.querySelector(${JSON.stringify(person("Ann"))})`, "Ann listed");
+    await ben.click(person("Ann"));
+    await line(ben, "hello from tab one", "Ben reads Ann");
+    await say(ben, "and back from tab two");
+    await line(ann, "and back from tab two", "Ann reads Ben");
+  } finally {
+    await browser.close();
+  }
+}
+
+const chromium = await browserOrSkip();
+
+Deno.test("deno task dev: servers healthy and linked within seconds, two browser tabs chat, stopped cleanly by Ctrl-C, reused next time", async () => {
   const dir = `.socp/test-dev-${crypto.randomUUID().slice(0, 8)}`;
   try {
     const first = await runDev(dir);
     assert.equal(first.ports.length, 2);
+    assert.equal(first.web.length, 2, first.output());
     const ca = await Deno.readTextFile(`${REPO}${dir}/certs/ca.pem`);
     const trust = Deno.createHttpClient({ caCerts: [ca] });
     const health = async (port: number) =>
@@ -45,6 +86,8 @@ Deno.test("deno task dev: servers healthy and linked within seconds, stopped cle
       10_000,
       "the two servers to link",
     );
+    if (chromium) await chatInTwoTabs(chromium, first.web);
+    else console.warn("no chromium: the browser part of this test is skipped");
     first.child.kill("SIGINT");
     const status = await first.child.status;
     await first.finished;
@@ -54,6 +97,7 @@ Deno.test("deno task dev: servers healthy and linked within seconds, stopped cle
     for (const port of first.ports) {
       await assert.rejects(fetch(`https://127.0.0.1:${port}/healthz`, { client: trust }));
     }
+    for (const address of first.web) await assert.rejects(fetch(address));
     const ps = await new Deno.Command("ps", { args: ["-eo", "pid,args"], stdout: "piped" })
       .output();
     const left = new TextDecoder().decode(ps.stdout).split("\n").filter((line) =>

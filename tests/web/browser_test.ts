@@ -11,44 +11,16 @@ import { openIdentity } from "../../client/keystore.ts";
 import { randomBytes } from "../_bytes.ts";
 import { Cluster, fixtureKeys } from "../_cluster.ts";
 import { ClientProcess, PASSWORD, provisionIdentity } from "../_client_proc.ts";
-import { Chromium, findChromium, type Page } from "../_chromium.ts";
+import { Chromium, type Page } from "../_chromium.ts";
+import { browserOrSkip, create, line, person, say } from "./_ui.ts";
 
-const chromium = await findChromium();
-// CI sets this: there a missing browser is a failure, not a skipped test.
-const required = Deno.env.get("SOCP_REQUIRE_BROWSER") === "1";
+const chromium = await browserOrSkip();
 const SHOTS = Deno.env.get("SOCP_SCREENSHOTS");
-
-/** Signs in as a new identity named `name` (the browser makes the key). */
-async function create(page: Page, name: string): Promise<void> {
-  await page.type("#new-name", name);
-  await page.type("#new-password", PASSWORD);
-  await page.type("#new-repeat", PASSWORD);
-  await page.press("Enter");
-  await page.waitFor(`!document.getElementById("chat").hidden`, `${name} signed in`, 60_000);
-}
-
-/** The nav button of the person or conversation labelled `label`. */
-const person = (label: string) => `#people button[aria-label^=${JSON.stringify(label)}]`;
-
-/** Waits until the conversation on screen shows a line containing `text`; returns that line. */
-async function line(page: Page, text: string, what: string): Promise<string> {
-  const find = `[...document.querySelectorAll("#messages li")].map((li) => li.textContent)
-    .find((t) => t.includes(${JSON.stringify(text)}))`;
-  await page.waitFor(`!!(${find})`, what);
-  return await page.eval<string>(find);
-}
-
-/** Sends `text` with the keyboard into the conversation on screen. */
-async function say(page: Page, text: string): Promise<void> {
-  await page.type("#text", text);
-  await page.press("Enter");
-}
 
 Deno.test({
   name: "web client: two browsers on two servers, a terminal client, files, reload",
-  ignore: chromium === null && !required,
+  ignore: chromium === undefined,
   async fn() {
-    if (chromium === null) throw new Error("chromium is not installed (apt-get install chromium)");
     const { cluster, nodes: [s1, s2] } = await Cluster.mesh(["s1", "s2"]);
     const browser = await Chromium.launch(chromium!, cluster.certs.key);
     let carol: ClientProcess | undefined;
