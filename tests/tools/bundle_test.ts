@@ -117,6 +117,15 @@ Deno.test("bundled executables run from outside the repository and complete a cr
     const dm = await bob.next((e) => e.event === "dm");
     assert.equal(dm.text, "hello from the bundle");
     assert.equal(dm.verified, true);
+    // The bundled server serves the web client from itself: no files beside it.
+    const trust = Deno.createHttpClient({ caCerts: [await Deno.readTextFile(certs.caCert)] });
+    const page = await (await fetch(`https://127.0.0.1:${nodes[1].port}/`, { client: trust }))
+      .text();
+    const script = page.match(/src="(\/assets\/app\.[0-9a-f]{16}\.js)"/)?.[1];
+    assert.ok(script, "the page names its script");
+    const app = await fetch(`https://127.0.0.1:${nodes[1].port}${script}`, { client: trust });
+    assert.equal([app.status, (await app.text()).length > 1000].join(), "200,true");
+    trust.close();
     // The relaunched server child holds only its own paths: no read access elsewhere.
     const ps = new TextDecoder().decode(
       (await new Deno.Command("ps", { args: ["-eo", "args"], stdout: "piped" }).output()).stdout,
