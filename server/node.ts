@@ -147,8 +147,8 @@ export class SocpNode implements MeshHost, HttpEndpoint {
       pubkey: self.keys.publicKey.b64,
     });
     if (node.servesWebClient) {
-      const web = `${config.insecurePlain ? "http" : "https"}://${config.host}:${state.address.port}/`;
-      log.info("web client", { url: web });
+      const scheme = config.insecurePlain ? "http" : "https";
+      log.info("web client", { url: `${scheme}://${config.host}:${state.address.port}/` });
     }
     node.mesh.start(options.bootstrap ?? config.introducers);
     node.#sweep = setInterval(() => expireTransfers(ctx), 5_000);
