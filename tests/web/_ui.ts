@@ -27,7 +27,8 @@ export async function create(page: Page, name: string): Promise<void> {
 }
 
 /** The nav button of the person or conversation labelled `label`. */
-export const person = (label: string) => `#people button[aria-label^=${JSON.stringify(label)}]`;
+export const person = (label: string): string =>
+  `#people button[aria-label^=${JSON.stringify(label)}]`;
 
 /** Waits until the conversation on screen shows a line containing `text`; returns that line. */
 export async function line(page: Page, text: string, what: string): Promise<string> {
