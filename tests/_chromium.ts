@@ -151,6 +151,17 @@ export class Page {
     await waitUntil(() => this.eval(expression).then(Boolean, () => false), timeoutMs, what);
   }
 
+  /** Samples `expression` every 50 ms until `stop()`; `seen` holds each distinct value. */
+  watch(expression: string): { seen: string[]; stop: () => void } {
+    const seen: string[] = [];
+    const timer = setInterval(() => {
+      this.eval(expression).then((v) => {
+        if (seen.at(-1) !== String(v)) seen.push(String(v));
+      }, () => {});
+    }, 50);
+    return { seen, stop: () => clearInterval(timer) };
+  }
+
   /** The text of the first element matching `selector` ("" when none). */
   text(selector: string): Promise<string> {
     return this.eval(`document.querySelector(${JSON.stringify(selector)})?.textContent ?? ""`);

@@ -67,14 +67,39 @@ Deno.test({
       const about = await alice.text("#about");
       assert.match(about, /key [0-9a-f]{64}/, "the person's full key fingerprint is shown");
 
-      // #public.
-      await alice.click(person("#public"));
+      // #public, reached with the keyboard alone: Tab from the top of the page to its button.
+      await alice.eval(`document.activeElement.blur()`);
+      for (let i = 0; i < 8; i++) {
+        await alice.press("Tab");
+        if (await alice.eval(`document.activeElement?.dataset?.key === "#public"`)) break;
+      }
+      await alice.press("Enter");
+      await alice.waitFor(`document.getElementById("title").textContent === "#public"`, "#public");
       await say(alice, "hello everyone");
       await line(alice, "you hello everyone", "Alice posts to #public");
       await bob.click(person("#public"));
       assert.match(
         await line(bob, "hello everyone", "Bob reads #public"),
         /Alice hello everyone ✓/,
+      );
+
+      // A file dropped onto #public reaches Bob there.
+      await alice.eval(`(() => {
+        const data = new DataTransfer();
+        data.items.add(new File(["dropped for all"], "notes.txt", { type: "text/plain" }));
+        const pane = document.getElementById("conversation");
+        for (const type of ["dragover", "drop"]) {
+          pane.dispatchEvent(new DragEvent(type, { dataTransfer: data, bubbles: true, cancelable: true }));
+        }
+      })()`);
+      await bob.waitFor(
+        `[...document.querySelectorAll("#messages a.download")].some((a) => a.download === "notes.txt")`,
+        "the dropped file in #public",
+      );
+      await bob.click(`#messages a.download[download="notes.txt"]`);
+      assert.equal(
+        new TextDecoder().decode(await browser.downloaded("notes.txt")),
+        "dropped for all",
       );
 
       // A file, Alice → Bob, picked with the file input; Bob downloads it after the checks.
@@ -94,6 +119,22 @@ Deno.test({
       await bob.click("#messages a.download");
       assert.deepEqual(await browser.downloaded("report.bin"), bytes);
       await line(alice, "sent", "Alice sees the upload finished");
+
+      // s2 restarts: Bob's tab says so, reconnects with backoff, and finds Alice again.
+      const statuses = bob.watch(`document.getElementById("status").textContent`);
+      await s2.stop();
+      await s2.restart();
+      await bob.waitFor(
+        `document.getElementById("status").dataset.kind === "online" &&
+          !!document.querySelector(${JSON.stringify(person("Alice"))})`,
+        "Bob back after the restart",
+        40_000,
+      );
+      statuses.stop();
+      assert.ok(
+        statuses.seen.some((s) => /^offline: .*; reconnecting in \d+ s$/.test(s)),
+        statuses.seen.join("\n"),
+      );
 
       // A terminal client on s2 and the browser user on s1 chat both ways.
       carol = await ClientProcess.start(cluster, s2, "Carol", await fixtureKeys(2));
