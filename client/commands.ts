@@ -1,6 +1,7 @@
 /**
- * REPL commands: `/list`, `/tell <name|id> <text>`, `/all <text>`,
- * `/file <name|id|public> <path>`, `/quit`, `/help`.
+ * REPL commands: `/list`, `/whois`, `/tell <name|id> <text>`, `/all <text>`,
+ * `/me <action>`, `/file <name|id|public> <path>`, `/cancel`, `/clear`,
+ * `/quit`, `/help`.
  *
  * @module
  */
@@ -12,6 +13,9 @@ export type Command =
   | { kind: "tell"; target: string; text: string }
   | { kind: "all"; text: string }
   | { kind: "file"; target: string; path: string }
+  | { kind: "me"; text: string }
+  | { kind: "cancel"; query?: string }
+  | { kind: "clear" }
   | { kind: "quit" }
   | { kind: "help" }
   | { kind: "empty" }
@@ -23,11 +27,35 @@ export const HELP = [
   "/whois <name|id>               a user's id, server and full key fingerprint",
   "/tell <name|id> <text>         end-to-end encrypted direct message (≤ 446 bytes); also /msg",
   "/all <text>                    message to the public channel",
-  "/file <name|id|public> <path>  send a file to a user or to the public channel",
+  "/me <action>                   an action on the public channel (* you waves)",
+  "/file <name|id|public> <path>  send a file to a user or to #public, in the background",
+  "/cancel [file|name]            stop sending files (all, or those of a file or recipient); Ctrl-C too",
+  "/clear                         clear the screen; Ctrl-L too",
   "/quit                          leave; also /exit",
   "/help                          this help; also /?",
   "Names resolve by display name; when several users share one, use an id prefix (4+ characters).",
+  "Tab completes commands and names; Up/Down browse history; Ctrl-W deletes a word; Alt-B/F move by words.",
 ].join("\n");
+
+/** Every command name, aliases included (for completion). */
+export const COMMAND_NAMES: readonly string[] = [
+  "/list",
+  "/whois",
+  "/tell",
+  "/msg",
+  "/all",
+  "/me",
+  "/file",
+  "/cancel",
+  "/clear",
+  "/quit",
+  "/exit",
+  "/help",
+  "/?",
+];
+
+/** Commands whose first argument is a user (for completion). */
+export const TAKES_USER: readonly string[] = ["/tell", "/msg", "/whois", "/file"];
 
 /**
  * Parses one line the user typed. Text without a leading `/` is refused with
@@ -69,6 +97,14 @@ export function parseCommand(line: string): Command {
     case "/help":
     case "/?":
       return { kind: "help" };
+    case "/clear":
+      return { kind: "clear" };
+    case "/cancel":
+      return rest ? { kind: "cancel", query: rest } : { kind: "cancel" };
+    case "/me":
+      return rest
+        ? { kind: "me", text: rest }
+        : { kind: "invalid", message: "usage: /me <action>" };
     case "/all": {
       return rest
         ? { kind: "all", text: rest }

@@ -15,7 +15,11 @@ import { type ClientCliOptions, clientEnv, parseClientOptions } from "./options.
 import { runRepl } from "./repl.ts";
 import { SocpClient } from "./sdk.ts";
 import { selectCrypto } from "../crypto/select.ts";
-import { type Console, LineEditor, PlainConsole } from "./terminal.ts";
+import { paletteFor } from "./colour.ts";
+import { complete } from "./completion.ts";
+import { HISTORY_FILE, InputHistory } from "./history.ts";
+import { LineEditor } from "./line_editor.ts";
+import { type Console, PlainConsole } from "./terminal.ts";
 
 function fail(code: number, message: string): never {
   console.error(`socp-client: ${message}`);
@@ -93,6 +97,12 @@ async function readFileWithConsent(path: string, terminal: Console): Promise<Uin
   return await Deno.readFile(path);
 }
 
+/** An environment variable, or undefined when it is unset or this process may not read it. */
+function readEnvIfAllowed(name: string): string | undefined {
+  const allowed = Deno.permissions.querySync({ name: "env", variable: name }).state === "granted";
+  return allowed ? Deno.env.get(name) : undefined;
+}
+
 /** The `--ca` file's text, or a clear exit when it cannot be read. */
 async function readCaFile(path: string): Promise<string> {
   try {
@@ -160,9 +170,21 @@ async function main(options: ClientCliOptions): Promise<number> {
     serverDialect: options.serverDialect,
     password: options.loginPassword,
   });
-  const terminal: Console = !options.json && Deno.stdin.isTerminal()
-    ? new LineEditor()
+  const interactive = !options.json && Deno.stdin.isTerminal();
+  const history = interactive && options.history
+    ? await InputHistory.open(`${options.dataDir}/${HISTORY_FILE}`)
+    : undefined;
+  const terminal: Console = interactive
+    ? new LineEditor({
+      complete: (line) => complete(line, client.directory.online()),
+      history: history?.newestFirst(),
+      onLine: (line) => history?.add(line),
+    })
     : new PlainConsole();
+  const palette = paletteFor({
+    terminal: !options.json && Deno.stdout.isTerminal(),
+    noColor: readEnvIfAllowed("NO_COLOR"),
+  });
   try {
     return await runRepl({
       client,
@@ -170,6 +192,7 @@ async function main(options: ClientCliOptions): Promise<number> {
       json: options.json,
       readFile: (path) => readFileWithConsent(path, terminal),
       maxFileBytes: DEFAULT_LIMITS.maxFileBytes,
+      palette,
     });
   } finally {
     adapter.close();

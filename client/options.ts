@@ -28,6 +28,8 @@ export interface ClientCliOptions {
   loginPassword?: string;
   /** The RSA backend (`--crypto`). */
   crypto: CryptoChoice;
+  /** Keep the input history in DATA/history (`--no-history` turns it off). */
+  history: boolean;
 }
 
 /** The environment variables the client reads (flag fallbacks and the identity password's). */
@@ -74,11 +76,14 @@ Usage: socp-client --server URL --user NAME [options]
                                                                               [SOCP_LOGIN_PASSWORD]
   --crypto NAME         RSA backend: webcrypto (default), openssl (system libcrypto;
                         needs --allow-ffi) or auto (openssl when it loads)       [SOCP_CRYPTO]
+  --no-history          do not keep what you type in DATA/history (mode 0600; a line
+                        typed with a leading space is never kept)
   --json                one JSON object per line on stdout for every event
   --version             print the version
   --help                this help
 
 In the chat: /list, /tell <name|id> <text>, /all <text>, /file <name|id|public> <path>, /help, /quit.
+Colours only on a terminal, and never with NO_COLOR set.
 Exit codes: 0 done, 1 cannot connect or refused, 2 usage, 3 wrong password or bad identity file.
 `;
 
@@ -111,6 +116,7 @@ export function parseClientOptions(
         files: { type: "string", multiple: true },
         insecure: { type: "boolean" },
         json: { type: "boolean" },
+        "no-history": { type: "boolean" },
         "server-dialect": { type: "string" },
         "login-password": { type: "string" },
         crypto: { type: "string" },
@@ -161,6 +167,7 @@ export function parseClientOptions(
       files: values.files ?? [],
       insecure: values.insecure ?? false,
       json: values.json ?? false,
+      history: !values["no-history"],
       serverDialect,
       crypto,
       ...(loginPassword ? { loginPassword } : {}),

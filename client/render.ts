@@ -5,6 +5,7 @@
  * @module
  */
 
+import { type Palette, PLAIN } from "./colour.ts";
 import type { ClientEvent } from "./events.ts";
 
 /**
@@ -116,9 +117,27 @@ export function clock(ts: number = Date.now()): string {
 }
 
 /** A message body with its trust mark: `text ✓`, `text ⚠ unverified`, or why it is not shown. */
-function body(text: string | null, verified: boolean, warning?: string): string {
-  if (text === null) return `✗ not shown: ${warning ?? "failed verification"}`;
-  return `${text} ${verified ? "✓" : `⚠ unverified${warning ? ` (${warning})` : ""}`}`;
+function body(text: string | null, verified: boolean, paint: Palette, warning?: string): string {
+  if (text === null) return paint.warn(`✗ not shown: ${warning ?? "failed verification"}`);
+  return `${text} ${verified ? "✓" : paint.warn(`⚠ unverified${warning ? ` (${warning})` : ""}`)}`;
+}
+
+/** The action of a `/me` message ("/me waves" → "waves"), or null for plain text. */
+export function actionOf(text: string | null): string | null {
+  return text?.startsWith("/me ") ? text.slice(4) : null;
+}
+
+/** A message line: `name: text ✓`, or `* name waves ✓` for an action. */
+function said(
+  e: { from: string; fromName: string; text: string | null; verified: boolean; warning?: string },
+  paint: Palette,
+  separator: string,
+): string {
+  const name = paint.name(e.from, e.fromName);
+  const action = actionOf(e.text);
+  return action === null
+    ? `${name}${separator}${body(e.text, e.verified, paint, e.warning)}`
+    : `* ${name} ${body(action, e.verified, paint, e.warning)}`;
 }
 
 /** Binary size for people: 1536 → "1.5 KiB". */
@@ -138,7 +157,7 @@ export function formatBytes(n: number): string {
  * toText({ type: "error", code: "USER_NOT_FOUND", detail: "recipient is not online" })!.endsWith("USER_NOT_FOUND: recipient is not online"); // true
  * ```
  */
-export function toText(e: ClientEvent): string | null {
+export function toText(e: ClientEvent, paint: Palette = PLAIN): string | null {
   switch (e.type) {
     case "ready":
       return `[${clock()}] connected to ${e.server} as ${short(e.userId)} (server ${
@@ -163,33 +182,39 @@ export function toText(e: ClientEvent): string | null {
         }`,
         `  key ${e.fingerprint}`,
         e.offered
-          ? `  WARNING: another key (${e.offered}) was offered for this id; the first is kept`
+          ? paint.warn(
+            `  WARNING: another key (${e.offered}) was offered for this id; the first is kept`,
+          )
           : "  key unchanged since first seen",
       ].join("\n");
     case "dm":
-      return `[${clock(e.ts)}] ${e.fromName} → you: ${body(e.text, e.verified, e.warning)}`;
+      return `[${clock(e.ts)}] ${said(e, paint, " → you: ")}`;
     case "public":
-      return `[${clock(e.ts)}] #public ${e.fromName}: ${body(e.text, e.verified, e.warning)}`;
+      return `[${clock(e.ts)}] #public ${said(e, paint, ": ")}`;
     case "file":
-      return `[${clock()}] ${e.fromName} sent ${
+      return `[${clock()}] ${paint.name(e.from, e.fromName)} sent ${
         e.mode === "public" ? "#public" : "you"
       } ${e.name} (${formatBytes(e.size)}) → ${e.path} ${
-        e.verified ? "✓" : "⚠ unverified sender"
+        e.verified ? "✓" : paint.warn("⚠ unverified sender")
       } sha256 ${e.sha256.slice(0, 16)}…`;
     case "presence":
-      return `[${clock()}] * ${e.displayName} (${short(e.userId)}) ${
+      return `[${clock()}] * ${paint.name(e.userId, e.displayName)} (${short(e.userId)}) ${
         e.online ? "is online" : "went offline"
       }`;
     case "key-change":
-      return `[${clock()}] ! ${e.displayName} (${short(e.userId)}) offered a different key (${
-        e.offered.slice(0, 16)
-      }…); keeping ${e.fingerprint.slice(0, 16)}…`;
+      return paint.warn(
+        `[${clock()}] ! ${e.displayName} (${short(e.userId)}) offered a different key (${
+          e.offered.slice(0, 16)
+        }…); keeping ${e.fingerprint.slice(0, 16)}…`,
+      );
     case "error":
-      return `[${clock()}] ! ${e.code}: ${e.detail}`;
+      return paint.error(`[${clock()}] ! ${e.code}: ${e.detail}`);
     case "disconnected":
-      return `[${clock()}] ! disconnected (${e.reason})${
-        e.retryInMs !== undefined ? `; reconnecting in ${(e.retryInMs / 1000).toFixed(1)} s` : ""
-      }`;
+      return paint.error(
+        `[${clock()}] ! disconnected (${e.reason})${
+          e.retryInMs !== undefined ? `; reconnecting in ${(e.retryInMs / 1000).toFixed(1)} s` : ""
+        }`,
+      );
     case "progress":
     case "receiving":
       return null;

@@ -10,6 +10,8 @@ import { ConnectError } from "./connect_errors.ts";
 import { SocpError } from "../protocol/errors.ts";
 import { HELP, parseCommand } from "./commands.ts";
 import type { ClientEvent } from "./events.ts";
+import { type Palette, PLAIN } from "./colour.ts";
+import { OutgoingFiles } from "./outgoing_files.ts";
 import { clock, progressBar, toJsonLine, toText } from "./render.ts";
 import type { SocpClient } from "./sdk.ts";
 import type { Console } from "./terminal.ts";
@@ -23,6 +25,8 @@ export interface ReplOptions {
   readFile(path: string): Promise<Uint8Array>;
   /** Largest file a user may send. */
   maxFileBytes: number;
+  /** Colours of the text lines (none by default). */
+  palette?: Palette;
 }
 
 /** Waits before retrying an unreachable server at startup. */
@@ -44,16 +48,41 @@ function baseName(path: string): string {
  */
 export async function runRepl(options: ReplOptions): Promise<number> {
   const { client, console, json } = options;
+  const paint = options.palette ?? PLAIN;
   const show = (event: ClientEvent) => {
     if (json) return console.print(toJsonLine(event));
-    const text = toText(event);
+    const text = toText(event, paint);
     if (text !== null) console.print(text);
   };
   const off = client.events.on(show);
   const note = (kind: string, fields: Record<string, unknown>, text: string) =>
     console.print(
-      json ? JSON.stringify({ event: "sent", kind, ...fields }) : `[${clock()}] ${text}`,
+      json ? JSON.stringify({ event: "sent", kind, ...fields }) : paint.own(`[${clock()}] ${text}`),
     );
+  const outgoing = new OutgoingFiles({
+    status: (text) => json || console.status(text),
+    done: (outcome, file) => {
+      if (outcome.kind === "sent") {
+        note(
+          "file",
+          { to: file.to, file_id: outcome.fileId, size: file.size },
+          `sent ${file.name} to ${file.to} (${progressBar(file.size, file.size, file.elapsedMs)})`,
+        );
+      } else if (outcome.kind === "cancelled") {
+        show({ type: "error", code: "CANCELLED", detail: `sending ${file.name} was cancelled` });
+      } else {
+        const e = outcome.error;
+        show({
+          type: "error",
+          code: e instanceof SocpError ? e.code : "CLIENT",
+          detail: `${file.name}: ${(e as Error).message}`,
+        });
+      }
+    },
+  });
+  // Ctrl-C stops running transfers first (and only them); then it clears the line or quits.
+  console.onInterrupt?.(() => outgoing.cancel().length > 0);
+  const running = new Set<Promise<void>>();
   // A refused hello is final; an unreachable server is retried a few times (it may be starting).
   for (let attempt = 0;; attempt++) {
     try {
@@ -111,6 +140,27 @@ export async function runRepl(options: ReplOptions): Promise<number> {
             note("public", { ts: frame.ts }, `you → #public: ${command.text}`);
             break;
           }
+          case "me": {
+            const frame = await client.sendPublic(`/me ${command.text}`);
+            note("public", { ts: frame.ts }, `#public * you ${command.text}`);
+            break;
+          }
+          case "clear":
+            console.clear?.();
+            break;
+          case "cancel": {
+            const names = outgoing.cancel(command.query);
+            if (!names.length) {
+              show({
+                type: "error",
+                code: "USAGE",
+                detail: command.query
+                  ? `no file to or named ${command.query} is being sent`
+                  : "no file is being sent",
+              });
+            }
+            break;
+          }
           case "file": {
             const bytes = await options.readFile(command.path);
             if (bytes.length > options.maxFileBytes) {
@@ -121,26 +171,25 @@ export async function runRepl(options: ReplOptions): Promise<number> {
                 }`,
               );
             }
-            const started = Date.now();
-            const fileId = await client.sendFile(
+            const name = baseName(command.path);
+            // In the background: the prompt stays usable; the outcome is reported when it ends.
+            const job = outgoing.start(
+              name,
               command.target,
-              baseName(command.path),
-              bytes,
-              (sent) => {
-                if (!json) console.status(progressBar(sent, bytes.length, Date.now() - started));
-              },
+              bytes.length,
+              (progress, signal) => client.sendFile(command.target, name, bytes, progress, signal),
             );
-            console.status();
-            note(
-              "file",
-              { to: command.target, file_id: fileId, size: bytes.length },
-              `sent ${baseName(command.path)} to ${command.target} (${
-                progressBar(bytes.length, bytes.length, Date.now() - started)
-              })`,
-            );
+            running.add(job);
+            job.finally(() => running.delete(job));
             break;
           }
           case "quit":
+            if (running.size) {
+              console.print(
+                `waiting for ${running.size} file(s) to finish; Ctrl-C or /cancel stops them`,
+              );
+              await Promise.all(running);
+            }
             return 0;
         }
       } catch (e) {
@@ -153,8 +202,12 @@ export async function runRepl(options: ReplOptions): Promise<number> {
         show({ type: "error", code, detail: (e as Error).message });
       }
     }
+    // End of input (a script): the files already started are finished first.
+    await Promise.all(running);
     return 0;
   } finally {
+    outgoing.cancel();
+    await Promise.all(running);
     off();
     await client.close();
     console.close();

@@ -15,9 +15,12 @@ import { OAEP_MAX_PLAINTEXT } from "../protocol/limits.ts";
 import {
   ADVERT_ACK_CAP,
   type Envelope,
+  FILE_ACK_CAP,
   type FrameOf,
   PRESENCE_LITE_CAP,
 } from "../protocol/types.ts";
+import { msgRef } from "../protocol/dedup.ts";
+import { PendingAcks } from "./_acks.ts";
 import { answeredWithin, welcomeAck } from "./_welcome.ts";
 import { FAST_FILES as FAST_FILES_CAP, fileFrames, type FileTarget } from "./_file_send.ts";
 
@@ -77,6 +80,7 @@ const MAX_BUFFERED = 1024 * 1024; // back-pressure: SOCP.md §8.1
 const MAX_PUBLIC_TEXT = 16 * 1024;
 const LOOKUP_TIMEOUT_MS = 5000;
 const HELLO_TIMEOUT_MS = 15_000;
+const FILE_ACK_TIMEOUT_MS = 30_000;
 
 /**
  * A connected user.
@@ -92,6 +96,8 @@ export class SocpClient implements ReceiveContext {
   readonly incoming: IncomingTransfers;
   /** Everything the client reports: subscribe with `on` or iterate `stream()`. */
   readonly events: EventHub = new EventHub();
+  /** Confirmations awaited from the server. */
+  readonly acks: PendingAcks = new PendingAcks();
   /** The connected server's id (unset while disconnected) and key (from the hello ACK). */
   readonly server: { id?: string; key?: import("../protocol/keys.ts").PublicKey } = {};
   readonly #options: ClientOptions;
@@ -121,6 +127,11 @@ export class SocpClient implements ReceiveContext {
     );
   }
 
+  #caps(): string[] {
+    return this.#options.caps ??
+      [FAST_FILES, CHANNEL_KEY_CAP, PRESENCE_LITE_CAP, ADVERT_ACK_CAP, FILE_ACK_CAP];
+  }
+
   /** Reports an event to every listener. */
   emit(event: Parameters<EventHub["emit"]>[0]): void {
     this.events.emit(event);
@@ -142,7 +153,7 @@ export class SocpClient implements ReceiveContext {
     this.#socket = socket;
     const meta = {
       display_name: this.#options.displayName,
-      caps: this.#options.caps ?? [FAST_FILES, CHANNEL_KEY_CAP, PRESENCE_LITE_CAP, ADVERT_ACK_CAP],
+      caps: this.#caps(),
     };
     const to = this.server.id ?? "*";
     const hello = await helloFor(this.#dialect, this.identity, {
@@ -271,8 +282,9 @@ export class SocpClient implements ReceiveContext {
   }
 
   /** Waits while more than 1 MiB is buffered on the socket (SOCP.md §8.1). */
-  async #drain(): Promise<void> {
-    while (this.#socket && this.#socket.bufferedAmount > MAX_BUFFERED) {
+  /** Waits until at most `limit` bytes wait in the socket (back-pressure). */
+  async #drain(limit = MAX_BUFFERED): Promise<void> {
+    while (this.#socket && this.#socket.bufferedAmount > limit) {
       await new Promise((r) => setTimeout(r, 10));
     }
   }
@@ -376,26 +388,49 @@ export class SocpClient implements ReceiveContext {
 
   /**
    * Sends a file to a user (fast AES-GCM mode when they advertise it, else
-   * RSA mode) or to `"public"`. Reports progress; resolves with the file id.
+   * RSA mode) or to `"public"`. Reports progress; resolves with the file id
+   * once our server confirmed it took the whole file (`file-ack`; a dialect
+   * server, which cannot confirm, once every frame is written). `signal`
+   * stops it between chunks (the recipient discards the partial file).
+   *
+   * @throws {SocpError} `TIMEOUT` when the server did not confirm the file.
    */
   async sendFile(
     target: string,
     name: string,
     bytes: Uint8Array,
     onProgress?: (sent: number) => void,
+    signal?: AbortSignal,
   ): Promise<string> {
     const to: FileTarget = target === "public"
       ? { channel: this.channel.current() }
       : { contact: await this.#recipient(target) };
     let fileId = "";
+    let confirmed: Promise<boolean> | undefined;
+    const expectAck = acksHello(this.#dialect) && this.#caps().includes(FILE_ACK_CAP);
     for await (const { frame, sent } of fileFrames(this.identity, to, name, bytes)) {
+      signal?.throwIfAborted();
       if (frame.type === "FILE_START") fileId = frame.payload.file_id;
       await this.#drain();
+      signal?.throwIfAborted();
+      if (frame.type === "FILE_END" && expectAck) {
+        confirmed = msgRef(frame.payload).then((ref) =>
+          this.acks.wait(ref, FILE_ACK_TIMEOUT_MS, signal)
+        );
+      }
       this.#send(frame);
       if (frame.type !== "FILE_CHUNK") continue;
       onProgress?.(sent);
       this.emit({ type: "progress", fileId, sent, total: bytes.length });
     }
+    if (confirmed && !(await confirmed)) {
+      signal?.throwIfAborted();
+      throw new SocpError(
+        ErrorCode.TIMEOUT,
+        `the server did not confirm ${name}; it may not have reached the recipient`,
+      );
+    }
+    if (!confirmed) await this.#drain(0);
     return fileId;
   }
 

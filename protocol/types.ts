@@ -336,6 +336,20 @@ export const PRESENCE_LITE_CAP = "presence-lite";
 export const ADVERT_ACK_CAP = "advert-ack";
 
 /**
+ * Client capability: "confirm my files". After relaying a sender's FILE_END
+ * (every chunk accepted), the server sends it a signed ACK whose `msg_ref`
+ * is that FILE_END payload's (SOCP.md §6.5), so a client says "sent" only
+ * once the server took the whole file (docs/PROTOCOL.md 60).
+ *
+ * @example
+ * ```ts
+ * import { FILE_ACK_CAP } from "@socp/socp";
+ * FILE_ACK_CAP; // "file-ack"
+ * ```
+ */
+export const FILE_ACK_CAP = "file-ack";
+
+/**
  * PRESENCE payload (project extension, server → own clients with the
  * `"presence-lite"` capability): a numbered change to who is online, the same
  * signed frame for every such client. A `reset` frame starts a snapshot: the

@@ -68,7 +68,7 @@ export class ClientProcess {
       "--allow-net",
       `--allow-read=${[dataDir, cluster.certs.caCert, ...readable].join(",")}`,
       `--allow-write=${dataDir}`,
-      "--allow-env=SOCP_*",
+      "--allow-env=SOCP_*,NO_COLOR",
     ];
     return await ClientProcess.run([Deno.execPath(), "run", ...permissions, ENTRY], {
       name,

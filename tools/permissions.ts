@@ -60,7 +60,7 @@ function ffiFor(crypto: string): string[] {
  * @example
  * ```ts
  * import { clientPermissions } from "./permissions.ts";
- * clientPermissions({ server: "wss://chat.example:8443/ws", user: "a", dataDir: "d", downloads: "d/dl", files: [], insecure: false, json: false, serverDialect: "socp", crypto: "webcrypto" })[0];
+ * clientPermissions({ server: "wss://chat.example:8443/ws", user: "a", dataDir: "d", downloads: "d/dl", files: [], insecure: false, json: false, serverDialect: "socp", crypto: "webcrypto", history: true })[0];
  * // "--allow-net=chat.example:8443"
  * ```
  */
@@ -77,7 +77,7 @@ export function clientPermissions(options: ClientCliOptions): string[] {
       ...options.files,
     ]),
     list("--allow-write", [options.dataDir, options.downloads]),
-    "--allow-env=SOCP_*",
+    "--allow-env=SOCP_*,NO_COLOR",
     ...ffiFor(options.crypto),
   ];
 }

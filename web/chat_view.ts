@@ -7,7 +7,7 @@
  * @module
  */
 
-import { formatBytes } from "../client/render.ts";
+import { actionOf, formatBytes } from "../client/render.ts";
 import { byId, h } from "./_dom.ts";
 import type { ChatSession } from "./session.ts";
 import { type ChatMessage, type ChatState, type FileEntry, type Person, PUBLIC } from "./state.ts";
@@ -26,7 +26,7 @@ function fileView(file: FileEntry): HTMLElement {
       ? h("span", { class: "refused" }, ` failed: ${file.failed}`)
       : file.url
       ? h("a", { href: file.url, download: file.name, class: "download" }, " Download")
-      : file.done >= file.size && file.direction === "out"
+      : file.confirmed
       ? h("span", { class: "done" }, " sent")
       : h("progress", {
         max: Math.max(file.size, 1),
@@ -49,16 +49,18 @@ function messageView(m: ChatMessage): HTMLElement {
       { class: "warn", title: m.warning ?? "not verified", "aria-label": "unverified" },
       " ⚠",
     );
+  const action = actionOf(m.text);
   const content = m.file
     ? fileView(m.file)
     : m.text === null
     ? h("span", { class: "refused" }, `✗ not shown: ${m.warning ?? "failed verification"}`)
-    : h("span", { class: "text" }, m.text);
+    : h("span", { class: "text" }, action ?? m.text);
   return h(
     "li",
     { class: m.own ? "own" : "" },
     time,
     " ",
+    action !== null ? "* " : null,
     h("span", { class: "from" }, m.own ? "you" : m.fromName),
     " ",
     content,

@@ -133,9 +133,9 @@ export class ChatSession {
         bytes,
         (sent) => this.state.uploaded(entry, sent),
       );
-      this.state.uploaded(entry, file.size);
+      this.state.uploaded(entry, file.size, "confirmed");
     } catch (e) {
-      this.state.uploaded(entry, entry.done, (e as Error).message);
+      this.state.uploaded(entry, entry.done, { failed: (e as Error).message });
     }
   }
 

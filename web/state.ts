@@ -29,6 +29,8 @@ export interface FileEntry {
   sha256?: string;
   /** Why it failed, if it did. */
   failed?: string;
+  /** Sent files: the server confirmed it took the whole file. */
+  confirmed?: boolean;
 }
 
 /** One line of a conversation. */
@@ -189,10 +191,11 @@ export class ChatState {
     return file;
   }
 
-  /** Progress (or the failure) of an upload. */
-  uploaded(file: FileEntry, done: number, failed?: string): void {
+  /** Progress of an upload, its failure, or (`"confirmed"`) its end. */
+  uploaded(file: FileEntry, done: number, outcome?: { failed: string } | "confirmed"): void {
     file.done = done;
-    if (failed) file.failed = failed;
+    if (outcome === "confirmed") file.confirmed = true;
+    else if (outcome) file.failed = outcome.failed;
     this.#changed();
   }
 

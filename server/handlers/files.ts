@@ -11,8 +11,9 @@
 import { decodeBase64url } from "../../protocol/base64url.ts";
 import { ErrorCode } from "../../protocol/errors.ts";
 import { MAX_FAST_CHUNK_BYTES, MAX_PUBLIC_CHUNK_BYTES, RSA_BYTES } from "../../protocol/limits.ts";
-import type { FrameOf } from "../../protocol/types.ts";
-import type { NodeContext, Route } from "../context.ts";
+import { msgRef } from "../../protocol/dedup.ts";
+import { FILE_ACK_CAP, type FrameOf } from "../../protocol/types.ts";
+import { type NodeContext, type Route, signed } from "../context.ts";
 import { type Effect, error, send, sendAll } from "../effects.ts";
 import type { Link } from "../link.ts";
 import { notFoundDetail, routeToUser } from "../routing.ts";
@@ -159,16 +160,24 @@ const chunkFromUser: Route<"FILE_CHUNK"> = {
   },
 };
 
+/**
+ * The end of a local sender's transfer: relayed, and for a sender listing
+ * `file-ack`, confirmed by a signed ACK naming the FILE_END payload
+ * (decision 60), unless the transfer was refused or its recipient is gone.
+ */
 const endFromUser: Route<"FILE_END"> = {
   signers: boundUserSigner,
-  handle(ctx, frame, link, raw) {
+  async handle(ctx, frame, link, raw) {
     const key = transferKey(frame.from, frame.payload.file_id);
     const transfer = ctx.state.transfers.get(key);
     if (!transfer) return [error(link, ErrorCode.BAD_REQUEST, "FILE_END for an unknown transfer")];
     ctx.state.transfers.delete(key);
     if (transfer.refused) return [];
     ctx.metrics.inc("file_transfers", "completed");
-    return relay(ctx, frame, link, raw, transfer);
+    const effects = relay(ctx, frame, link, raw, transfer);
+    if (!link.caps.has(FILE_ACK_CAP) || effects.some((e) => e.kind === "error")) return effects;
+    const ack = await signed(ctx, "ACK", frame.from, { msg_ref: await msgRef(frame.payload) });
+    return [...effects, send(link, ack)];
   },
 };
 

@@ -101,10 +101,21 @@ Deno.test("web state: uploads, disconnects and the message cap", () => {
   online(state, BOB, "Bob");
   let changes = 0;
   const off = state.onChange(() => changes++);
+  // changes: upload, progress, failure
   const up = state.upload(BOB, "b.bin", 100);
   state.uploaded(up, 50);
-  state.uploaded(up, 50, "connection closed");
-  assert.deepEqual([up.done, up.failed, changes], [50, "connection closed", 3]);
+  state.uploaded(up, 50, { failed: "connection closed" });
+  assert.deepEqual([up.done, up.failed, up.confirmed, changes], [
+    50,
+    "connection closed",
+    undefined,
+    3,
+  ]);
+  const done = state.upload(BOB, "c.bin", 10);
+  state.uploaded(done, 10);
+  assert.equal(done.confirmed, undefined, "all bytes out is not yet sent");
+  state.uploaded(done, 10, "confirmed");
+  assert.equal(done.confirmed, true);
   state.apply({ type: "disconnected", reason: "gone", retryInMs: 2000 });
   assert.deepEqual(state.status, { kind: "offline", detail: "gone", retryInMs: 2000 });
   assert.deepEqual(state.online(), [], "nobody is known online while disconnected");
