@@ -1,7 +1,9 @@
 // The frames of an outgoing file: mode choice (fast AES-GCM for recipients
 // that advertise it, RSA blocks otherwise, the channel key for "public"),
 // then FILE_START, sealed and signed chunks, FILE_END. Chunks are sealed and
-// signed a few at a time in parallel, and yielded in order.
+// signed a few at a time in parallel, and yielded in order. sendFileFrames
+// sends them with back-pressure, progress, cancellation and the server's
+// confirmation.
 
 import { aesGcmEncrypt, generateAesKey } from "../protocol/aes.ts";
 import { buildSigned, type Identity } from "../protocol/builders.ts";
@@ -9,7 +11,9 @@ import { ErrorCode, SocpError } from "../protocol/errors.ts";
 import { sha256Hex } from "../protocol/hash.ts";
 import { DM_CHUNK_BYTES, MAX_FAST_CHUNK_BYTES, PUBLIC_CHUNK_BYTES } from "../protocol/limits.ts";
 import { encryptFor } from "../protocol/rsa.ts";
+import { msgRef } from "../protocol/dedup.ts";
 import type { Frame, PayloadMap } from "../protocol/types.ts";
+import type { PendingAcks } from "./_acks.ts";
 import type { ChannelKey } from "./channel_keys.ts";
 import type { Contact } from "./directory.ts";
 
@@ -85,4 +89,60 @@ export async function* fileFrames(
     frame: await buildSigned(identity, "FILE_END", to, { file_id: fileId }),
     sent: bytes.length,
   };
+}
+
+/** What sending a file needs from the client. */
+export interface FileSendIo {
+  /** Sends one frame. */
+  send(frame: Frame): void;
+  /** Waits until at most `limit` bytes (default: the back-pressure mark) wait in the socket. */
+  drain(limit?: number): Promise<void>;
+  /** Confirmations from the server, or undefined when it gives none (a dialect server). */
+  acks?: PendingAcks;
+  /** Progress of the chunks sent. */
+  progress(fileId: string, sent: number): void;
+}
+
+/** How long the server has to confirm a file after its FILE_END. */
+const FILE_ACK_TIMEOUT_MS = 30_000;
+
+/**
+ * Sends a file's frames; resolves with its id once the server confirmed the
+ * whole file (or, without confirmations, once every byte left the socket).
+ * `signal` stops it between frames.
+ */
+export async function sendFileFrames(
+  io: FileSendIo,
+  identity: Identity,
+  target: FileTarget,
+  name: string,
+  bytes: Uint8Array,
+  signal?: AbortSignal,
+): Promise<string> {
+  let fileId = "";
+  let confirmed: Promise<boolean> | undefined;
+  for await (const { frame, sent } of fileFrames(identity, target, name, bytes)) {
+    signal?.throwIfAborted();
+    if (frame.type === "FILE_START") fileId = (frame.payload as { file_id: string }).file_id;
+    await io.drain();
+    signal?.throwIfAborted();
+    if (frame.type === "FILE_END" && io.acks) {
+      const acks = io.acks;
+      confirmed = msgRef(frame.payload).then((ref) => acks.wait(ref, FILE_ACK_TIMEOUT_MS, signal));
+    }
+    io.send(frame);
+    if (frame.type === "FILE_CHUNK") io.progress(fileId, sent);
+  }
+  if (!confirmed) {
+    await io.drain(0);
+    return fileId;
+  }
+  if (!(await confirmed)) {
+    signal?.throwIfAborted();
+    throw new SocpError(
+      ErrorCode.TIMEOUT,
+      `the server did not confirm ${name}; it may not have reached the recipient`,
+    );
+  }
+  return fileId;
 }

@@ -19,13 +19,18 @@ import {
   type FrameOf,
   PRESENCE_LITE_CAP,
 } from "../protocol/types.ts";
-import { msgRef } from "../protocol/dedup.ts";
 import { PendingAcks } from "./_acks.ts";
 import { answeredWithin, welcomeAck } from "./_welcome.ts";
-import { FAST_FILES as FAST_FILES_CAP, fileFrames, type FileTarget } from "./_file_send.ts";
+import {
+  FAST_FILES as FAST_FILES_CAP,
+  fileFrames,
+  type FileTarget,
+  sendFileFrames,
+} from "./_file_send.ts";
 
 import { frameOrNull } from "./_frames.ts";
 import { askList, lookUp } from "./_list.ts";
+import { recipientOf, resolveTarget } from "./_recipient.ts";
 import { ChannelKeys } from "./channel_keys.ts";
 import { type Contact, Directory, type Listing } from "./directory.ts";
 import { EventHub, type UserListing } from "./events.ts";
@@ -80,7 +85,6 @@ const MAX_BUFFERED = 1024 * 1024; // back-pressure: SOCP.md §8.1
 const MAX_PUBLIC_TEXT = 16 * 1024;
 const LOOKUP_TIMEOUT_MS = 5000;
 const HELLO_TIMEOUT_MS = 15_000;
-const FILE_ACK_TIMEOUT_MS = 30_000;
 
 /**
  * A connected user.
@@ -314,36 +318,12 @@ export class SocpClient implements ReceiveContext {
 
   /** Resolves a name, id or id prefix to an online user, or throws a clear error. */
   resolve(target: string): Listing {
-    const found = this.directory.resolve(target);
-    if (found.ok) return found.contact;
-    if (found.reason === "ambiguous") {
-      const ids = found.candidates.map((c) => `${c.name} (${c.userId.slice(0, 8)})`).join(", ");
-      throw new SocpError(
-        ErrorCode.USER_NOT_FOUND,
-        `"${target}" is ambiguous: ${ids}; use an id prefix`,
-      );
-    }
-    throw new SocpError(ErrorCode.USER_NOT_FOUND, `no online user "${target}"`);
+    return resolveTarget(this.directory, target);
   }
 
   /** The contact of an online user, or a USER_NOT_FOUND error. */
-  async #recipient(target: string): Promise<Contact> {
-    // Our own name is not in the directory unless someone else has it too.
-    const self = target === this.identity.id || target === this.#options.displayName;
-    let listing: Listing | undefined;
-    try {
-      listing = this.resolve(target);
-    } catch (e) {
-      if (!self) throw e;
-    }
-    if (!listing || listing.userId === this.identity.id) {
-      throw new SocpError(ErrorCode.BAD_REQUEST, `${target} is you: send to someone else`);
-    }
-    const contact = await this.contact(listing.userId);
-    if (!contact) {
-      throw new SocpError(ErrorCode.USER_NOT_FOUND, `${listing.name} is no longer online`);
-    }
-    return contact;
+  #recipient(target: string): Promise<Contact> {
+    return recipientOf(this, target, this.#options.displayName);
   }
 
   /** Sends an end-to-end encrypted DM (at most 446 UTF-8 bytes: one RSA block). */
@@ -405,33 +385,23 @@ export class SocpClient implements ReceiveContext {
     const to: FileTarget = target === "public"
       ? { channel: this.channel.current() }
       : { contact: await this.#recipient(target) };
-    let fileId = "";
-    let confirmed: Promise<boolean> | undefined;
     const expectAck = acksHello(this.#dialect) && this.#caps().includes(FILE_ACK_CAP);
-    for await (const { frame, sent } of fileFrames(this.identity, to, name, bytes)) {
-      signal?.throwIfAborted();
-      if (frame.type === "FILE_START") fileId = frame.payload.file_id;
-      await this.#drain();
-      signal?.throwIfAborted();
-      if (frame.type === "FILE_END" && expectAck) {
-        confirmed = msgRef(frame.payload).then((ref) =>
-          this.acks.wait(ref, FILE_ACK_TIMEOUT_MS, signal)
-        );
-      }
-      this.#send(frame);
-      if (frame.type !== "FILE_CHUNK") continue;
-      onProgress?.(sent);
-      this.emit({ type: "progress", fileId, sent, total: bytes.length });
-    }
-    if (confirmed && !(await confirmed)) {
-      signal?.throwIfAborted();
-      throw new SocpError(
-        ErrorCode.TIMEOUT,
-        `the server did not confirm ${name}; it may not have reached the recipient`,
-      );
-    }
-    if (!confirmed) await this.#drain(0);
-    return fileId;
+    return await sendFileFrames(
+      {
+        send: (frame) => this.#send(frame),
+        drain: (limit) => this.#drain(limit),
+        acks: expectAck ? this.acks : undefined,
+        progress: (fileId, sent) => {
+          onProgress?.(sent);
+          this.emit({ type: "progress", fileId, sent, total: bytes.length });
+        },
+      },
+      this.identity,
+      to,
+      name,
+      bytes,
+      signal,
+    );
   }
 
   /** Asks the server who is online; resolves with the list (also emitted as a `users` event). */
