@@ -2,7 +2,15 @@
 // offline recipients, mode/target agreement, idle expiry.
 
 import assert from "node:assert/strict";
-import { buildSigned, encryptFor, type Identity, sha256Hex } from "../../mod.ts";
+import {
+  buildSigned,
+  encryptFor,
+  FILE_ACK_CAP,
+  type Identity,
+  msgRef,
+  sha256Hex,
+  verifyFrame,
+} from "../../mod.ts";
 import { receive } from "../../server/dispatch.ts";
 import type { Effect } from "../../server/effects.ts";
 import { expireTransfers } from "../../server/handlers/files.ts";
@@ -133,5 +141,43 @@ Deno.test("transfers idle for longer than the limit are dropped", async () => {
   Object.assign(env.ctx, { now: () => realNow() + 61_000 });
   assert.equal(expireTransfers(env.ctx), 1);
   assert.equal(env.ctx.state.transfers.size, 0);
+  env.close();
+});
+
+Deno.test("file-ack: a whole relayed file is confirmed by a signed ACK of its FILE_END; a refused one is not", async () => {
+  const { env, sender, link } = world();
+  const acks = (effects: Effect[]) =>
+    effects.flatMap((e) =>
+      e.kind === "send" && typeof e.frame !== "string" && e.frame.type === "ACK" ? [e.frame] : []
+    );
+  const transfer = async (chunkText: string) => {
+    const first = await start(sender, "public", 10, "public");
+    const fileId = first.payload.file_id;
+    const chunk = await buildSigned(sender, "FILE_CHUNK", "public", {
+      file_id: fileId,
+      index: 0,
+      ciphertext: chunkText,
+    });
+    const end = await buildSigned(sender, "FILE_END", "public", { file_id: fileId });
+    link.lastErrorAt = -Infinity;
+    for (const frame of [first, chunk]) {
+      await receive(env.ctx, env.tables, link, JSON.stringify(frame));
+    }
+    return { end, effects: await receive(env.ctx, env.tables, link, JSON.stringify(end)) };
+  };
+  const aesSized = "A".repeat(60); // an AES-GCM blob of a 10-byte chunk, as base64url
+  const plain = await transfer(aesSized);
+  assert.deepEqual(acks(plain.effects), [], "no ACK without the capability");
+
+  link.caps = new Set([FILE_ACK_CAP]);
+  const confirmed = await transfer(aesSized);
+  const [ack] = acks(confirmed.effects);
+  assert.ok(ack, "one ACK");
+  assert.equal(ack.payload.msg_ref, await msgRef(confirmed.end.payload));
+  assert.equal(ack.to, sender.id);
+  assert.ok(await verifyFrame(env.ctx.state.self.keys.publicKey, ack), "signed by the server");
+
+  const refused = await transfer("A".repeat(10)); // the wrong size for a public chunk
+  assert.deepEqual(acks(refused.effects), [], "a refused transfer is never confirmed");
   env.close();
 });
