@@ -6,6 +6,7 @@
  * @module
  */
 
+import { fingerprint } from "../protocol/keys.ts";
 import { ENV_NAMES, parseBootstrapFile, parseConfig, type Role } from "./config.ts";
 import { writeFileAtomic } from "./identity.ts";
 import { type NodeStartOptions, SocpNode } from "./node.ts";
@@ -113,7 +114,7 @@ async function missingPermission(dataDir: string): Promise<string | undefined> {
   return undefined;
 }
 
-/** Prints the introducer's key and writes `bootstrap.json`, ready for servers' `--introducers`. */
+/** Writes `bootstrap.json` (with the key), ready for servers' `--introducers`, and logs where. */
 async function publishBootstrapEntry(node: SocpNode): Promise<void> {
   const { state, config } = node.ctx;
   const entry = {
@@ -130,7 +131,7 @@ async function publishBootstrapEntry(node: SocpNode): Promise<void> {
   // Through the logger, so that with --log-format json every line on stdout is JSON.
   node.ctx.log.info("bootstrap entry written", {
     path,
-    pubkey: entry.pubkey,
+    key_fingerprint: await fingerprint(node.ctx.state.self.keys.publicKey),
     use: `socp-server --introducers ${path}`,
   });
 }

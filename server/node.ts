@@ -7,7 +7,7 @@
  */
 
 import { ErrorCode } from "../protocol/errors.ts";
-import { parsePublicKey } from "../protocol/keys.ts";
+import { fingerprint, parsePublicKey } from "../protocol/keys.ts";
 import { signFrame } from "../protocol/transport_sig.ts";
 import type { BootstrapEntry, NodeConfig } from "./config.ts";
 import type { NodeContext } from "./context.ts";
@@ -144,7 +144,8 @@ export class SocpNode implements MeshHost, HttpEndpoint {
       host: config.host,
       port: state.address.port,
       scheme: config.insecurePlain ? "ws" : "wss",
-      pubkey: self.keys.publicKey.b64,
+      // Logs name keys by fingerprint; the key itself is in /healthz and the bootstrap entry.
+      key_fingerprint: await fingerprint(self.keys.publicKey),
     });
     if (node.servesWebClient) {
       const scheme = config.insecurePlain ? "http" : "https";
@@ -334,6 +335,7 @@ export class SocpNode implements MeshHost, HttpEndpoint {
       id: state.self.id,
       role: config.role,
       address: state.address,
+      pubkey: state.self.keys.publicKey.b64,
       links: state.serverLinks().map((l) => l.peerId!).sort(),
       users: { local: state.localUsers.size, online: state.userLocations.size },
       uptime_ms: this.ctx.now() - this.#startedAt,

@@ -166,7 +166,7 @@ export class NodeProcess {
     if (!listening) throw new Error(`${this.name} exited:\n${this.lines.slice(from).join("\n")}`);
     this.port = listening.port as number;
     this.id = listening.id as string;
-    this.pubkey = listening.pubkey as string;
+    this.pubkey = (await this.health()).pubkey as string;
   }
 
   async #collect(stream: ReadableStream<Uint8Array>): Promise<void> {

@@ -112,6 +112,11 @@ Deno.test("with --log-format json, every line an introducer prints is JSON", asy
       }
     });
     assert.deepEqual(notJson, []);
+    // Keys appear in logs by fingerprint only (the key itself is in the bootstrap file).
+    const listening = intro.entries().find((e) => e.msg === "listening")!;
+    assert.match(String(listening.key_fingerprint), /^[0-9a-f]{64}$/);
+    const withKey = intro.lines.filter((l) => l.includes(intro.pubkey.slice(0, 60)));
+    assert.deepEqual(withKey, [], "no log line carries the key");
   } finally {
     await cluster.close();
   }
