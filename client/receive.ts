@@ -20,7 +20,6 @@ import { parsePublicKey, type PublicKey } from "../protocol/keys.ts";
 import { decryptWith } from "../protocol/rsa.ts";
 import { verifyFrame } from "../protocol/transport_sig.ts";
 import type { Frame, FrameOf, MessageType } from "../protocol/types.ts";
-import type { PendingAcks } from "./_acks.ts";
 import type { ChannelKeys } from "./channel_keys.ts";
 import type { Contact, Directory, DirectoryChange } from "./directory.ts";
 import type { ClientEvent } from "./events.ts";
@@ -44,8 +43,8 @@ export interface ReceiveContext {
   emit(event: ClientEvent): void;
   /** Stores a received file; returns where it went. */
   saveFile(name: string, bytes: Uint8Array): Promise<string>;
-  /** Confirmations awaited from the server (by msg_ref). */
-  readonly acks: PendingAcks;
+  /** Takes a verified ACK from our server (a confirmation awaited by msg_ref). */
+  acknowledge(msgRef: string): void;
 }
 
 type Handler<T extends MessageType> = (
@@ -316,7 +315,7 @@ async function onFileEnd(ctx: ReceiveContext, frame: FrameOf<"FILE_END">): Promi
 /** An ACK after the welcome confirms something we sent, when our server signed it. */
 async function onAck(ctx: ReceiveContext, frame: FrameOf<"ACK">): Promise<void> {
   if (frame.from !== ctx.server.id || !ctx.server.key) return;
-  if (await verifyFrame(ctx.server.key, frame)) ctx.acks.take(frame.payload.msg_ref);
+  if (await verifyFrame(ctx.server.key, frame)) ctx.acknowledge(frame.payload.msg_ref);
 }
 
 function onError(ctx: ReceiveContext, frame: FrameOf<"ERROR">): void {

@@ -100,11 +100,11 @@ export class SocpClient implements ReceiveContext {
   readonly incoming: IncomingTransfers;
   /** Everything the client reports: subscribe with `on` or iterate `stream()`. */
   readonly events: EventHub = new EventHub();
-  /** Confirmations awaited from the server. */
-  readonly acks: PendingAcks = new PendingAcks();
   /** The connected server's id (unset while disconnected) and key (from the hello ACK). */
   readonly server: { id?: string; key?: import("../protocol/keys.ts").PublicKey } = {};
   readonly #options: ClientOptions;
+  /** Confirmations awaited from the server. */
+  readonly #acks = new PendingAcks();
   readonly #dialect: ServerDialect;
   #socket?: WebSocket;
   /** Frames rewritten for a dialect server, sent in order. */
@@ -139,6 +139,11 @@ export class SocpClient implements ReceiveContext {
   /** Reports an event to every listener. */
   emit(event: Parameters<EventHub["emit"]>[0]): void {
     this.events.emit(event);
+  }
+
+  /** Takes a verified ACK from our server. */
+  acknowledge(msgRef: string): void {
+    this.#acks.take(msgRef);
   }
 
   /** Saves a received file through the adapter. */
@@ -390,7 +395,7 @@ export class SocpClient implements ReceiveContext {
       {
         send: (frame) => this.#send(frame),
         drain: (limit) => this.#drain(limit),
-        acks: expectAck ? this.acks : undefined,
+        acks: expectAck ? this.#acks : undefined,
         progress: (fileId, sent) => {
           onProgress?.(sent);
           this.emit({ type: "progress", fileId, sent, total: bytes.length });

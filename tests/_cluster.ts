@@ -5,7 +5,7 @@
 
 import { type DevCertificatePaths, ensureDevCertificates } from "../certs/mkcert.ts";
 import { importPrivateKey, type KeyPair } from "../mod.ts";
-import { writeIdentityKey } from "../server/identity.ts";
+import { KEY_FILE, writeIdentityKey } from "../server/identity.ts";
 import { type CryptoChoice, isCryptoChoice, selectCrypto } from "../crypto/select.ts";
 
 /**
@@ -166,7 +166,7 @@ export class NodeProcess {
     if (!listening) throw new Error(`${this.name} exited:\n${this.lines.slice(from).join("\n")}`);
     this.port = listening.port as number;
     this.id = listening.id as string;
-    this.pubkey = (await this.health()).pubkey as string;
+    this.pubkey = await this.#publicKey();
   }
 
   async #collect(stream: ReadableStream<Uint8Array>): Promise<void> {
@@ -178,6 +178,13 @@ export class NodeProcess {
       this.lines.push(...parts.filter(Boolean));
     }
     if (buffer) this.lines.push(buffer);
+  }
+
+  /** The node's public key, from the key file in its data directory (works whatever its TLS). */
+  async #publicKey(): Promise<string> {
+    const pem = await Deno.readTextFile(`${this.dataDir}/${KEY_FILE}`);
+    const der = Uint8Array.fromBase64(pem.replace(/-----[^-]+-----|\s/g, ""));
+    return (await importPrivateKey(der)).publicKey.b64;
   }
 
   /** The node's current health document. */

@@ -8,7 +8,12 @@
  */
 
 /** The roles, with their bundle entry points. */
-export const ROLES = ["socp-introducer", "socp-server", "socp-client"] as const;
+export const ROLES = [
+  "socp-introducer",
+  "socp-server",
+  "socp-client",
+  "socp-conformance",
+] as const;
 
 /** The shebang every bundle starts with: just enough to relaunch itself. */
 export const SHEBANG = "#!/usr/bin/env -S deno run --allow-run=deno --allow-env=SOCP_*";

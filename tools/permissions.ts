@@ -7,6 +7,7 @@
  */
 
 import type { ClientCliOptions } from "../client/options.ts";
+import type { ConformanceOptions } from "../conformance/options.ts";
 import type { NodeConfig } from "../server/config.ts";
 
 function list(flag: string, paths: (string | undefined)[]): string {
@@ -79,5 +80,31 @@ export function clientPermissions(options: ClientCliOptions): string[] {
     list("--allow-write", [options.dataDir, options.downloads]),
     "--allow-env=SOCP_*,NO_COLOR",
     ...ffiFor(options.crypto),
+  ];
+}
+
+/**
+ * Permissions of `socp-conformance`: the servers under test only, read on
+ * its CA file and key directory, write on the key directory and the JUnit
+ * file, and `SOCP_*` variables.
+ *
+ * @example
+ * ```ts
+ * import { conformancePermissions } from "./permissions.ts";
+ * import { parseConformanceArgs } from "../conformance/options.ts";
+ * const r = parseConformanceArgs(["--server", "wss://chat.example:8443/ws"]);
+ * r.ok && conformancePermissions(r.options)[0]; // "--allow-net=chat.example:8443"
+ * ```
+ */
+export function conformancePermissions(options: ConformanceOptions): string[] {
+  const hosts = options.servers.map((s) => {
+    const url = new URL(s);
+    return `${url.hostname}:${url.port || (url.protocol === "ws:" ? "80" : "443")}`;
+  });
+  return [
+    `--allow-net=${[...new Set(hosts)].join(",")}`,
+    list("--allow-read", [options.keysDir, options.caFile]),
+    list("--allow-write", [options.keysDir, options.junitFile]),
+    "--allow-env=SOCP_*",
   ];
 }

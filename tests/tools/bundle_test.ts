@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { ensureDevCertificates } from "../../certs/mkcert.ts";
 import { writeIdentityKey } from "../../server/identity.ts";
 import { bundleAll } from "../../tools/bundle.ts";
+import { suiteKeys } from "../conformance/_broken_server.ts";
 import { ClientProcess } from "../_client_proc.ts";
 import { fixtureKeys, waitUntil } from "../_cluster.ts";
 import { KEYS } from "../_vectors.ts";
@@ -48,8 +49,8 @@ Deno.test("bundled executables run from outside the repository and complete a cr
   const nodes: Awaited<ReturnType<typeof startNode>>[] = [];
   const clients: ClientProcess[] = [];
   try {
-    const [introBin, serverBin, clientBin] = (await bundleAll(`${outside}/dist`)).map((p) => p);
-    for (const bin of [introBin, serverBin, clientBin]) {
+    const [introBin, serverBin, clientBin, conformanceBin] = await bundleAll(`${outside}/dist`);
+    for (const bin of [introBin, serverBin, clientBin, conformanceBin]) {
       const head = (await Deno.readTextFile(bin)).split("\n", 1)[0];
       assert.equal(
         head,
@@ -117,6 +118,30 @@ Deno.test("bundled executables run from outside the repository and complete a cr
     const dm = await bob.next((e) => e.event === "dm");
     assert.equal(dm.text, "hello from the bundle");
     assert.equal(dm.verified, true);
+    // The bundled conformance suite, narrowed to that server, checks it.
+    const suite = await new Deno.Command(conformanceBin, {
+      args: [
+        "--server",
+        url(1),
+        "--ca",
+        "certs/ca.pem",
+        "--keys",
+        await suiteKeys(outside),
+        "--only",
+        "hello.accept,dm.same-server",
+        "--json",
+      ],
+      cwd: outside,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const report = JSON.parse(new TextDecoder().decode(suite.stdout));
+    assert.deepEqual(
+      report.checks.map((c: { id: string; status: string }) => `${c.id} ${c.status}`),
+      ["hello.accept PASS", "dm.same-server PASS"],
+      new TextDecoder().decode(suite.stderr),
+    );
+    assert.equal(suite.code, 0);
     // The bundled server serves the web client from itself: no files beside it.
     const trust = Deno.createHttpClient({ caCerts: [await Deno.readTextFile(certs.caCert)] });
     const page = await (await fetch(`https://127.0.0.1:${nodes[1].port}/`, { client: trust }))
