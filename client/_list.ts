@@ -6,7 +6,9 @@
 import { buildSigned, type Identity } from "../protocol/builders.ts";
 import { msgRef } from "../protocol/dedup.ts";
 import { ErrorCode, SocpError } from "../protocol/errors.ts";
-import type { ListEntry } from "../protocol/types.ts";
+import { parsePublicKey, type PublicKey } from "../protocol/keys.ts";
+import { verifyFrame } from "../protocol/transport_sig.ts";
+import type { Frame, ListEntry } from "../protocol/types.ts";
 import { awaitReply } from "./_replies.ts";
 import type { Contact, Directory } from "./directory.ts";
 import { acceptsAdvert, type ReceiveContext } from "./receive.ts";
@@ -19,19 +21,41 @@ export interface ListHost {
   directory: Directory;
   dialect: ServerDialect;
   serverId?: string;
+  /** Our server's key: a list that carries keys (`all`) must be signed by it. */
+  serverKey?: PublicKey;
   socket: WebSocket;
   send(frame: unknown): void;
 }
 
-/** Who is online, as the server (or, for dialect B, this client) knows it. */
-export async function askList(host: ListHost, timeoutMs: number): Promise<UserListing[]> {
+/** A known user who is offline, with the key our server vouches for (offline delivery). */
+export interface OfflineUser {
+  userId: string;
+  home: string;
+  pubkey: PublicKey;
+}
+
+/**
+ * Who is online, as the server (or, for dialect B, this client) knows it;
+ * with `all` (our dialect only), also the known users who are offline,
+ * whose keys go to `offline`.
+ */
+export async function askList(
+  host: ListHost,
+  timeoutMs: number,
+  all = false,
+  offline?: (user: OfflineUser) => void,
+): Promise<UserListing[]> {
   const form = listForm(host.dialect);
   let entries: (ListEntry | string)[];
+  let signedBy: Frame | undefined;
   if (form === "presence") {
     entries = [host.identity.id, ...host.directory.online().map((l) => l.userId)];
   } else {
     const reply = awaitReply(host.socket, (frame) => {
-      if (form === "request" && frame.type === "LIST_RESPONSE") return frame.payload.users;
+      if (form === "request" && frame.type === "LIST_RESPONSE") {
+        signedBy = frame;
+        return frame.payload.users;
+      }
       if (form === "command" && frame.type === "COMMAND_RESPONSE") {
         try {
           return JSON.parse(frame.payload.response).users as string[];
@@ -44,12 +68,20 @@ export async function askList(host: ListHost, timeoutMs: number): Promise<UserLi
     const to = host.serverId ?? "*";
     host.send(
       form === "request"
-        ? await buildSigned(host.identity, "LIST_REQUEST", to, {})
+        ? await buildSigned(host.identity, "LIST_REQUEST", to, all ? { all: true } : {})
         : await buildSigned(host.identity, "COMMAND", to, { command: "/list" }),
     );
     const answer = await reply;
     if (!answer) throw new SocpError(ErrorCode.TIMEOUT, "the server did not answer /list");
     entries = answer;
+    // Keys of offline users are taken only from a list our server signed.
+    if (offline && signedBy && host.serverKey && await verifyFrame(host.serverKey, signedBy)) {
+      for (const e of answer) {
+        if (typeof e === "string" || e.online !== false || !e.pubkey) continue;
+        const key = parsePublicKey(e.pubkey);
+        if (key.ok) offline({ userId: e.user_id, home: e.server_id, pubkey: key.key });
+      }
+    }
   }
   return entries.map((entry): UserListing => {
     const e = typeof entry === "string"
@@ -57,6 +89,7 @@ export async function askList(host: ListHost, timeoutMs: number): Promise<UserLi
       : entry;
     const name = e.display_name || host.directory.name(e.user_id) || e.user_id;
     const listing: UserListing = { user_id: e.user_id, display_name: name, server_id: e.server_id };
+    if (e.online === false) listing.online = false;
     const fp = e.user_id === host.identity.id
       ? undefined
       : host.directory.get(e.user_id)?.fingerprint;

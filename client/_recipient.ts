@@ -3,6 +3,7 @@
 
 import { ErrorCode, SocpError } from "../protocol/errors.ts";
 import type { Identity } from "../protocol/builders.ts";
+import { isUuidV4 } from "../protocol/ids.ts";
 import type { Contact, Directory, Listing } from "./directory.ts";
 
 /** Resolves `target` in `directory`, or throws USER_NOT_FOUND saying why. */
@@ -35,6 +36,11 @@ export async function recipientOf(
   try {
     listing = resolveTarget(client.directory, target);
   } catch (e) {
+    // A full user id of someone offline: a DM may wait for them (offline delivery).
+    const offline = isUuidV4(target) && !self
+      ? await client.contact(target.toLowerCase())
+      : undefined;
+    if (offline) return offline;
     if (!self) throw e;
   }
   if (!listing || listing.userId === client.identity.id) {

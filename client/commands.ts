@@ -8,7 +8,7 @@
 
 /** A parsed input line. */
 export type Command =
-  | { kind: "list" }
+  | { kind: "list"; all: boolean }
   | { kind: "whois"; target: string }
   | { kind: "tell"; target: string; text: string }
   | { kind: "all"; text: string }
@@ -23,9 +23,10 @@ export type Command =
 
 /** Help shown by `/help`. */
 export const HELP = [
-  "/list                          who is online (name, short id, server, key)",
+  "/list [--all]                  who is online (name, short id, server, key); --all: and who is known offline",
   "/whois <name|id>               a user's id, server and full key fingerprint",
-  "/tell <name|id> <text>         end-to-end encrypted direct message (≤ 446 bytes); also /msg",
+  "/tell <name|id> <text>         end-to-end encrypted direct message (≤ 446 bytes); also /msg;",
+  "                               to a known offline user's full id it waits until they are back",
   "/all <text>                    message to the public channel",
   "/me <action>                   an action on the public channel (* you waves)",
   "/file <name|id|public> <path>  send a file to a user or to #public, in the background",
@@ -86,7 +87,9 @@ export function parseCommand(line: string): Command {
   };
   switch (name) {
     case "/list":
-      return { kind: "list" };
+      return rest === "" || rest === "--all"
+        ? { kind: "list", all: rest === "--all" }
+        : { kind: "invalid", message: "usage: /list [--all]" };
     case "/whois":
       return rest && !/\s/.test(rest)
         ? { kind: "whois", target: rest }

@@ -14,6 +14,8 @@ export interface UserListing {
   server_id: string;
   /** Hex SHA-256 of the user's key, when known. */
   fingerprint?: string;
+  /** `false` for a known user who is offline (`list({ all: true })`). */
+  online?: boolean;
 }
 
 /** Everything a client reports. */
@@ -39,6 +41,17 @@ export type ClientEvent =
     ts: number;
     verified: boolean;
     warning?: string;
+    /** Set for a message that waited while we were away: when it was queued. */
+    queuedAt?: number;
+  }
+  | {
+    /** A DM or file we sent waits in the queue of `to`, who is offline (offline delivery). */
+    type: "queued";
+    to: string;
+    toName: string;
+    /** msgRef of the queued frame's payload. */
+    msgRef: string;
+    queuedAt: number;
   }
   | {
     type: "public";

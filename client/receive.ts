@@ -87,14 +87,16 @@ async function senderKey(
 async function onDeliver(ctx: ReceiveContext, frame: FrameOf<"USER_DELIVER">): Promise<void> {
   const p = frame.payload;
   const base = { from: p.sender, fromName: nameOf(ctx, p.sender), ts: frame.ts };
+  // A message that waited on the home server while we were away (offline delivery).
+  const dm = typeof p.queued_at === "number" ? { ...base, queuedAt: p.queued_at } : base;
   const { key, known, warning } = await senderKey(ctx, p.sender, p.sender_pub);
-  if (!key) return ctx.emit({ type: "dm", ...base, text: null, verified: false, warning });
+  if (!key) return ctx.emit({ type: "dm", ...dm, text: null, verified: false, warning });
   if (await verifyDmContentSig(key, dmSigFieldsOf(frame), p.content_sig)) {
     const plain = await decryptWith(ctx.identity.keys.privateKey, p.ciphertext);
     if (!plain) {
       return ctx.emit({
         type: "dm",
-        ...base,
+        ...dm,
         text: null,
         verified: false,
         warning: "could not decrypt",
@@ -102,7 +104,7 @@ async function onDeliver(ctx: ReceiveContext, frame: FrameOf<"USER_DELIVER">): P
     }
     return ctx.emit({
       type: "dm",
-      ...base,
+      ...dm,
       text: utf8.decode(plain),
       verified: known,
       ...(known ? {} : { warning: "sender not in the directory: identity unverified" }),
@@ -117,7 +119,7 @@ async function onDeliver(ctx: ReceiveContext, frame: FrameOf<"USER_DELIVER">): P
   }
   ctx.emit({
     type: "dm",
-    ...base,
+    ...dm,
     text: null,
     verified: false,
     warning: "content signature does not verify; message rejected",
@@ -312,6 +314,20 @@ async function onFileEnd(ctx: ReceiveContext, frame: FrameOf<"FILE_END">): Promi
   });
 }
 
+/** MSG_QUEUED from our server: something we sent waits for an offline recipient. */
+async function onQueued(ctx: ReceiveContext, frame: FrameOf<"MSG_QUEUED">): Promise<void> {
+  if (frame.from !== ctx.server.id || !ctx.server.key) return;
+  if (!(await verifyFrame(ctx.server.key, frame))) return;
+  const p = frame.payload;
+  ctx.emit({
+    type: "queued",
+    to: p.user_id,
+    toName: ctx.directory.name(p.user_id) ?? p.user_id,
+    msgRef: p.msg_ref,
+    queuedAt: p.queued_at ?? Date.now(),
+  });
+}
+
 /** An ACK after the welcome confirms something we sent, when our server signed it. */
 async function onAck(ctx: ReceiveContext, frame: FrameOf<"ACK">): Promise<void> {
   if (frame.from !== ctx.server.id || !ctx.server.key) return;
@@ -319,6 +335,8 @@ async function onAck(ctx: ReceiveContext, frame: FrameOf<"ACK">): Promise<void> 
 }
 
 function onError(ctx: ReceiveContext, frame: FrameOf<"ERROR">): void {
+  // The answer to a USER_LOOKUP (it names the lookup): the lookup takes it, the user needs not.
+  if (frame.payload.code === "USER_NOT_FOUND" && frame.payload.msg_ref !== undefined) return;
   ctx.emit({ type: "error", code: frame.payload.code, detail: frame.payload.detail ?? "" });
 }
 
@@ -337,5 +355,6 @@ export const RECEIVE: { [T in MessageType]?: Handler<T> } = {
   FILE_CHUNK: onFileChunk,
   FILE_END: onFileEnd,
   ACK: onAck,
+  MSG_QUEUED: onQueued,
   ERROR: onError,
 };

@@ -49,6 +49,15 @@ export function toJsonLine(e: ClientEvent): string {
         ts: e.ts,
         verified: e.verified,
         ...(e.warning ? { warning: e.warning } : {}),
+        ...(e.type === "dm" && e.queuedAt !== undefined ? { queued_at: e.queuedAt } : {}),
+      });
+    case "queued":
+      return JSON.stringify({
+        event: "queued",
+        to: e.to,
+        to_name: e.toName,
+        msg_ref: e.msgRef,
+        queued_at: e.queuedAt,
       });
     case "file":
       return JSON.stringify({
@@ -166,12 +175,17 @@ export function toText(e: ClientEvent, paint: Palette = PLAIN): string | null {
     case "users": {
       const named = new Map<string, number>();
       for (const u of e.users) named.set(u.display_name, (named.get(u.display_name) ?? 0) + 1);
+      const offline = e.users.filter((u) => u.online === false).length;
       return [
-        `${e.users.length} online:`,
+        `${e.users.length - offline} online${offline ? `, ${offline} known offline` : ""}:`,
         ...e.users.map((u) =>
-          `  ${u.display_name.padEnd(20)} ${short(u.user_id)}  server ${short(u.server_id)}${
-            u.fingerprint ? `  key ${u.fingerprint.slice(0, 16)}` : ""
-          }${(named.get(u.display_name) ?? 0) > 1 ? "  (name shared: use the id)" : ""}`
+          u.online === false
+            ? `  ${u.user_id}  offline, home ${
+              short(u.server_id)
+            }: /tell this id to leave a message`
+            : `  ${u.display_name.padEnd(20)} ${short(u.user_id)}  server ${short(u.server_id)}${
+              u.fingerprint ? `  key ${u.fingerprint.slice(0, 16)}` : ""
+            }${(named.get(u.display_name) ?? 0) > 1 ? "  (name shared: use the id)" : ""}`
         ),
       ].join("\n");
     }
@@ -188,7 +202,11 @@ export function toText(e: ClientEvent, paint: Palette = PLAIN): string | null {
           : "  key unchanged since first seen",
       ].join("\n");
     case "dm":
-      return `[${clock(e.ts)}] ${said(e, paint, " → you: ")}`;
+      return `[${clock(e.ts)}] ${said(e, paint, " → you: ")}${
+        e.queuedAt !== undefined ? " (delivered later: you were away)" : ""
+      }`;
+    case "queued":
+      return `[${clock()}] queued for ${e.toName} (offline): delivered when they are back`;
     case "public":
       return `[${clock(e.ts)}] #public ${said(e, paint, ": ")}`;
     case "file":

@@ -124,7 +124,7 @@ export async function runRepl(options: ReplOptions): Promise<number> {
             show({ type: "error", code: "USAGE", detail: command.message });
             break;
           case "list":
-            await client.list();
+            await client.list(undefined, { all: command.all });
             break;
           case "whois":
             show(await whois(client, command.target));

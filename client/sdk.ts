@@ -31,6 +31,7 @@ import {
 import { frameOrNull } from "./_frames.ts";
 import { askList, lookUp } from "./_list.ts";
 import { recipientOf, resolveTarget } from "./_recipient.ts";
+import { OfflineContacts } from "./_offline.ts";
 import { ChannelKeys } from "./channel_keys.ts";
 import { type Contact, Directory, type Listing } from "./directory.ts";
 import { EventHub, type UserListing } from "./events.ts";
@@ -116,6 +117,7 @@ export class SocpClient implements ReceiveContext {
   /** Whether our server sends PRESENCE, and so answers USER_LOOKUP. */
   #presenceLite = false;
   readonly #lookups = new Map<string, Promise<Contact | undefined>>();
+  readonly #offline = new OfflineContacts();
 
   /** A client for `options`; nothing happens until {@linkcode SocpClient.connect}. */
   constructor(options: ClientOptions) {
@@ -305,13 +307,29 @@ export class SocpClient implements ReceiveContext {
    */
   contact(userId: string): Promise<Contact | undefined> {
     const known = this.directory.get(userId);
-    if (known || !this.#presenceLite) return Promise.resolve(known);
+    if (known) return Promise.resolve(known);
     let pending = this.#lookups.get(userId);
     if (!pending) {
-      pending = this.#lookup(userId).finally(() => this.#lookups.delete(userId));
+      // Someone a fresh list showed offline has no advert to look up.
+      const knownAway = this.#offline.get(userId) && !this.#offline.stale(Date.now()) &&
+        !this.directory.isOnline(userId);
+      const online = this.#presenceLite && !knownAway
+        ? this.#lookup(userId)
+        : Promise.resolve(undefined);
+      pending = online.then((c) => c ?? this.#offlineContact(userId))
+        .finally(() => this.#lookups.delete(userId));
       this.#lookups.set(userId, pending);
     }
     return pending;
+  }
+
+  /** A known offline user's contact (our dialect), from a fresh `all` list when needed. */
+  async #offlineContact(userId: string): Promise<Contact | undefined> {
+    if (this.#dialect !== "socp" || !this.#socket) return undefined;
+    if (!this.#offline.get(userId) && this.#offline.stale(Date.now())) {
+      await this.list(LOOKUP_TIMEOUT_MS, { all: true }, false).catch(() => {});
+    }
+    return this.#offline.get(userId);
   }
 
   /** Sends USER_LOOKUP and waits for the advert, a USER_NOT_FOUND for it, or a timeout. */
@@ -409,19 +427,36 @@ export class SocpClient implements ReceiveContext {
     );
   }
 
-  /** Asks the server who is online; resolves with the list (also emitted as a `users` event). */
-  async list(timeoutMs = 10_000): Promise<UserListing[]> {
+  /**
+   * Asks the server who is online; resolves with the list (also emitted as a
+   * `users` event unless `report` is false). `all` (our dialect) adds the
+   * known users who are offline, to whom DMs are queued.
+   */
+  async list(
+    timeoutMs = 10_000,
+    options: { all?: boolean } = {},
+    report = true,
+  ): Promise<UserListing[]> {
     const socket = this.#socket;
     if (!socket) throw new SocpError(ErrorCode.TIMEOUT, "not connected");
-    const users = await askList({
-      identity: this.identity,
-      directory: this.directory,
-      dialect: this.#dialect,
-      serverId: this.server.id,
-      socket,
-      send: (frame) => this.#send(frame),
-    }, timeoutMs);
-    this.emit({ type: "users", users });
+    const taken: Promise<void>[] = [];
+    const users = await askList(
+      {
+        identity: this.identity,
+        directory: this.directory,
+        dialect: this.#dialect,
+        serverId: this.server.id,
+        serverKey: this.server.key,
+        socket,
+        send: (frame) => this.#send(frame),
+      },
+      timeoutMs,
+      options.all,
+      (user) => taken.push(this.#offline.take(user)),
+    );
+    await Promise.all(taken);
+    if (options.all) this.#offline.fetched(Date.now());
+    if (report) this.emit({ type: "users", users });
     return users;
   }
 }

@@ -17,6 +17,7 @@ import { signPresenceProof } from "./presence_proof.ts";
 import { encryptFor } from "./rsa.ts";
 import { signFrame } from "./transport_sig.ts";
 import type {
+  DeliverPayload,
   FrameOf,
   KeyShare,
   MessageType,
@@ -215,12 +216,13 @@ export function buildUserDeliver(
 ): Promise<FrameOf<"USER_DELIVER">> {
   const p = dm.payload as ServerDeliverDmPayload;
   const fromDirect = dm.type === "MSG_DIRECT";
-  const payload = {
+  const payload: DeliverPayload = {
     ciphertext: p.ciphertext,
     sender: fromDirect ? dm.from : p.sender,
     sender_pub: p.sender_pub,
     content_sig: p.content_sig,
   };
+  if (!fromDirect && typeof p.queued_at === "number") payload.queued_at = p.queued_at;
   // The sender's ts (which its content signature covers), also when a dialect C server re-stamped.
   const ts = fromDirect ? dm.ts : p.orig_ts ?? dm.ts;
   return buildSigned(server, "USER_DELIVER", fromDirect ? dm.to : p.user_id, payload, ts);

@@ -103,6 +103,7 @@ const TO_RULES: Readonly<Record<MessageType, ToRule>> = {
   PRESENCE: "broadcast",
   USER_LOOKUP: "any",
   USER_BINDINGS: "id",
+  MSG_QUEUED: "id",
   MSG_PUBLIC_CHANNEL: "public",
   FILE_START: "public",
   FILE_CHUNK: "public",

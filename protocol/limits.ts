@@ -44,6 +44,16 @@ export interface Limits {
   pendingConnectionsPerIp: number;
   /** Local users per server. */
   maxLocalUsers: number;
+  /** Offline delivery: items queued for one recipient at most. */
+  queueMessagesPerRecipient: number;
+  /** Offline delivery: bytes queued for one recipient at most (files included). */
+  queueBytesPerRecipient: number;
+  /** Offline delivery: items one sender may have waiting in this server's queue. */
+  queueMessagesPerSender: number;
+  /** Offline delivery: bytes one sender may have waiting in this server's queue. */
+  queueBytesPerSender: number;
+  /** Offline delivery: how long a queued item is kept. */
+  queueExpiryMs: number;
   /** `meta.display_name` length in characters. */
   maxDisplayName: number;
   /** Canonical size of `meta`, in bytes. */
@@ -102,6 +112,11 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   connectionsPerIp: 32,
   pendingConnectionsPerIp: 8,
   maxLocalUsers: 10_000,
+  queueMessagesPerRecipient: 500,
+  queueBytesPerRecipient: 32 * 1024 * 1024,
+  queueMessagesPerSender: 1000,
+  queueBytesPerSender: 64 * 1024 * 1024,
+  queueExpiryMs: 14 * 24 * 3600 * 1000,
   maxDisplayName: 64,
   maxMetaBytes: 4096,
   dmCiphertextBytes: 512,

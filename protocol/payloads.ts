@@ -143,7 +143,7 @@ const serverDeliverDm = obj({
   sender: id,
   sender_pub: key,
   content_sig: signature,
-}, { orig_ts: int() });
+}, { orig_ts: int(), queued_at: int() });
 
 // §8.3: a FILE_* frame wrapped in SERVER_DELIVER (accepted, never sent).
 const serverDeliverWrapped = refine(
@@ -245,6 +245,10 @@ export const PAYLOAD_CHECKS: Readonly<Record<MessageType, Check>> = {
     sender: id,
     sender_pub: key,
     content_sig: signature,
+  }, { queued_at: int() }),
+  MSG_QUEUED: obj({ user_id: id, msg_ref: str({ min: 1, max: 128 }) }, {
+    queued_at: int(),
+    refused: str({ max: 200 }),
   }),
   LIST_REQUEST: anyObject,
   LIST_RESPONSE: obj({ users: list(listEntry) }),

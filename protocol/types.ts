@@ -38,6 +38,7 @@ export const MESSAGE_TYPES = [
   "PRESENCE",
   "USER_LOOKUP",
   "USER_BINDINGS",
+  "MSG_QUEUED",
   "MSG_PUBLIC_CHANNEL",
   "FILE_START",
   "FILE_CHUNK",
@@ -230,6 +231,28 @@ export interface DeliverPayload {
   sender_pub: string;
   /** The sender's content signature (SOCP.md §5.2). */
   content_sig: string;
+  /**
+   * When the recipient's home server queued it (offline delivery, project
+   * extension): set on a message delivered later; the envelope `ts` stays
+   * the sender's.
+   */
+  queued_at?: number;
+}
+
+/**
+ * MSG_QUEUED payload (offline delivery, project extension, server → the
+ * sender's server → the sender): a DM or file frame for `user_id`, who is
+ * offline, was committed to the queue on the recipient's home server.
+ */
+export interface MsgQueuedPayload {
+  /** The offline recipient. */
+  user_id: string;
+  /** `msgRef` of the queued frame's payload. */
+  msg_ref: string;
+  /** When it was queued (Unix ms); absent when refused. */
+  queued_at?: number;
+  /** Why it was not queued (a full queue), between servers only. */
+  refused?: string;
 }
 
 /** SERVER_DELIVER payload: a DM for `user_id`. */
@@ -302,6 +325,10 @@ export interface ListEntry {
   server_id: string;
   /** The user's display name. */
   display_name: string;
+  /** `false` for a known user who is offline (`{"all":true}` lists, offline delivery). */
+  online?: boolean;
+  /** The key of a listed offline user (its home is `server_id`). */
+  pubkey?: string;
 }
 
 /** LIST_RESPONSE payload. */
@@ -591,6 +618,8 @@ export interface PayloadMap {
   PRESENCE: PresencePayload;
   /** Payload of USER_LOOKUP. */
   USER_LOOKUP: UserLookupPayload;
+  /** Payload of MSG_QUEUED. */
+  MSG_QUEUED: MsgQueuedPayload;
   /** Payload of USER_BINDINGS. */
   USER_BINDINGS: UserBindingsPayload;
   /** Payload of MSG_PUBLIC_CHANNEL. */
@@ -636,6 +665,7 @@ export const SERVER_SIGNED_TYPES: ReadonlySet<MessageType> = new Set<MessageType
   "PUBLIC_CHANNEL_UPDATED",
   "PRESENCE",
   "USER_BINDINGS",
+  "MSG_QUEUED",
   "ACK",
   "ERROR",
 ]);

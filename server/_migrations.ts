@@ -60,4 +60,21 @@ export const MIGRATIONS: readonly string[] = [
     SELECT user_id, pubkey, (SELECT value FROM settings WHERE key = 'server_id'), 1, 0, 0, 1
     FROM users WHERE EXISTS (SELECT 1 FROM settings WHERE key = 'server_id');
   `,
+  // 3: offline delivery (docs/PROTOCOL.md decision 64): what waits for an absent user whose
+  // home is this server. `item` is the frame to hand on (a DM as SERVER_DELIVER payload JSON, or a
+  // FILE_* frame as sent); the rest is the minimum metadata: recipient, sender, size, times.
+  `
+  CREATE TABLE IF NOT EXISTS offline_queue (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    recipient TEXT NOT NULL,
+    sender TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    item TEXT NOT NULL,
+    bytes INTEGER NOT NULL,
+    queued_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+  );
+  CREATE INDEX IF NOT EXISTS offline_queue_recipient ON offline_queue (recipient, seq);
+  CREATE INDEX IF NOT EXISTS offline_queue_sender ON offline_queue (sender);
+  `,
 ];

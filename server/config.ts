@@ -201,6 +201,36 @@ const FLAGS: Record<string, FlagSpec> = {
     help: "users this server hosts at once (default 10000)",
     roles: ["server"],
   },
+  "queue-messages": {
+    type: "string",
+    arg: "N",
+    help: "offline delivery: items kept for one absent user (default 500)",
+    roles: ["server"],
+  },
+  "queue-bytes": {
+    type: "string",
+    arg: "N",
+    help: "offline delivery: bytes kept for one absent user, files included (default 33554432)",
+    roles: ["server"],
+  },
+  "queue-sender-messages": {
+    type: "string",
+    arg: "N",
+    help: "offline delivery: items one sender may have waiting here (default 1000)",
+    roles: ["server"],
+  },
+  "queue-sender-bytes": {
+    type: "string",
+    arg: "N",
+    help: "offline delivery: bytes one sender may have waiting here (default 67108864)",
+    roles: ["server"],
+  },
+  "queue-expiry-ms": {
+    type: "string",
+    arg: "MS",
+    help: "offline delivery: how long queued items are kept (default 1209600000: 14 days)",
+    roles: ["server"],
+  },
   "max-db-bytes": {
     type: "string",
     arg: "N",
@@ -372,6 +402,11 @@ const LIMIT_FLAGS: Record<string, [keyof Limits, number]> = {
   "max-pending-per-ip": ["pendingConnectionsPerIp", 1],
   "max-local-users": ["maxLocalUsers", 1],
   "password-backoff-ms": ["passwordBackoffMs", 1],
+  "queue-messages": ["queueMessagesPerRecipient", 0],
+  "queue-bytes": ["queueBytesPerRecipient", 0],
+  "queue-sender-messages": ["queueMessagesPerSender", 0],
+  "queue-sender-bytes": ["queueBytesPerSender", 0],
+  "queue-expiry-ms": ["queueExpiryMs", 1000],
 };
 
 function toInt(

@@ -34,6 +34,7 @@ import { transportErrors } from "./_transport_errors.ts";
 import { Store } from "./store.ts";
 import { readFrames } from "./_intake.ts";
 import { dialPeer, listen } from "./_transport.ts";
+import { expireQueue } from "./offline_queue.ts";
 import type { WsServer } from "./ws/listener.ts";
 import type { LinkSocket, WsSocket } from "./ws/socket.ts";
 
@@ -152,7 +153,11 @@ export class SocpNode implements MeshHost, HttpEndpoint {
       log.info("web client", { url: `${scheme}://${config.host}:${state.address.port}/` });
     }
     node.mesh.start(options.bootstrap ?? config.introducers);
-    node.#sweep = setInterval(() => expireTransfers(ctx), 5_000);
+    node.#sweep = setInterval(() => {
+      expireTransfers(ctx);
+      expireOfflineItems(ctx);
+    }, 5_000);
+    expireOfflineItems(ctx);
     return node;
   }
 
@@ -376,5 +381,15 @@ export class SocpNode implements MeshHost, HttpEndpoint {
     this.ctx.store.close();
     this.#lock.release();
     log.info("stopped");
+  }
+}
+
+/** Drops offline items past their expiry (a failing write is logged, and retried next sweep). */
+function expireOfflineItems(ctx: NodeContext): void {
+  try {
+    const dropped = expireQueue(ctx.store, ctx.now());
+    if (dropped) ctx.log.info("offline items expired", { items: dropped });
+  } catch (e) {
+    ctx.log.error("could not expire offline items", { error: String(e) });
   }
 }

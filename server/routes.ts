@@ -10,6 +10,7 @@ import type { RouteTables } from "./dispatch.ts";
 import { CHANNEL_SERVER_ROUTES, CHANNEL_USER_ROUTES } from "./handlers/channel.ts";
 import { DIRECTORY_SERVER_ROUTES } from "./handlers/directory.ts";
 import { FILE_SERVER_ROUTES, FILE_USER_ROUTES } from "./handlers/files.ts";
+import { OFFLINE_SERVER_ROUTES } from "./handlers/offline.ts";
 import { joinRoute, welcomeRoute } from "./handlers/join.ts";
 import { SERVER_LINK_ROUTES, serverHelloRoute } from "./handlers/server_links.ts";
 import { helloRoute } from "./handlers/hello.ts";
@@ -53,6 +54,7 @@ export function routeTables(config: NodeConfig): RouteTables {
       ...DIRECTORY_SERVER_ROUTES,
       ...CHANNEL_SERVER_ROUTES,
       ...FILE_SERVER_ROUTES,
+      ...OFFLINE_SERVER_ROUTES,
     },
     user: {
       MSG_DIRECT: directRoute,

@@ -76,6 +76,8 @@ export interface Transfer {
   refused?: boolean;
   /** USER_NOT_FOUND already sent for this transfer. */
   notFoundSent?: boolean;
+  /** Its recipient was away at FILE_START: every frame goes to the offline queue. */
+  queued?: boolean;
 }
 
 /** What the node knows of one online user. */

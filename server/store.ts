@@ -8,7 +8,7 @@
  * @module
  */
 
-import { DatabaseSync } from "node:sqlite";
+import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { MIGRATIONS } from "./_migrations.ts";
 
 /** A row of `servers`: a pinned peer server. */
@@ -157,6 +157,11 @@ export class Store {
       }
       throw e;
     }
+  }
+
+  /** A prepared statement, for the store's sibling modules (server/offline_queue.ts). */
+  prepare(sql: string): StatementSync {
+    return this.#db.prepare(sql);
   }
 
   /** Closes the database. */

@@ -79,19 +79,45 @@ export class ClientProcess {
     });
   }
 
-  /** Runs `command` (e.g. a bundled socp-client) for a user whose identity is made from `keys`. */
+  /** Starts `previous`'s user again (same data directory and identity) on `server`. */
+  static async again(
+    cluster: Cluster,
+    server: NodeProcess,
+    previous: ClientProcess,
+  ): Promise<ClientProcess> {
+    const dataDir = previous.dataDir;
+    const permissions = [
+      "--allow-net",
+      `--allow-read=${[dataDir, cluster.certs.caCert].join(",")}`,
+      `--allow-write=${dataDir}`,
+      "--allow-env=SOCP_*,NO_COLOR",
+    ];
+    return await ClientProcess.run([Deno.execPath(), "run", ...permissions, ENTRY], {
+      name: previous.name,
+      dataDir,
+      userId: previous.userId,
+      url: server.url,
+      caCert: cluster.certs.caCert,
+    });
+  }
+
+  /**
+   * Runs `command` (e.g. a bundled socp-client) for a user whose identity is
+   * made from `keys` (or, given `userId`, is already in `dataDir`).
+   */
   static async run(
     command: string[],
     user: {
       name: string;
       dataDir: string;
-      keys: KeyPair;
       url: string;
       caCert: string;
       cwd?: string;
-    },
+    } & ({ keys: KeyPair } | { userId: string }),
   ): Promise<ClientProcess> {
-    const userId = await provisionIdentity(user.dataDir, user.name, user.keys);
+    const userId = "userId" in user
+      ? user.userId
+      : await provisionIdentity(user.dataDir, user.name, user.keys);
     const child = new Deno.Command(command[0], {
       args: [
         ...command.slice(1),

@@ -109,6 +109,11 @@ export async function sampleFrames(): Promise<{ [T in MessageType]: FrameOf<T> }
         registered_at: 1700000000000,
       }],
     }),
+    MSG_QUEUED: await buildSigned(S1, "MSG_QUEUED", ALICE.id, {
+      user_id: BOB.id,
+      msg_ref: "ab".repeat(32),
+      queued_at: 1700000000000,
+    }),
     MSG_PUBLIC_CHANNEL: await buildMsgPublic(BOB, GROUP_KEY, 5, "hello all"),
     FILE_START: await buildSigned(BOB, "FILE_START", ALICE.id, {
       file_id: fileId,

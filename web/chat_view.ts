@@ -65,6 +65,9 @@ function messageView(m: ChatMessage): HTMLElement {
     " ",
     content,
     mark,
+    m.later
+      ? h("span", { class: "later", title: "it waited while you were away" }, " (delivered later)")
+      : null,
   );
 }
 

@@ -48,6 +48,8 @@ export interface ChatMessage {
   file?: FileEntry;
   /** A notice from the client itself (errors, presence). */
   notice?: boolean;
+  /** It waited on the recipient's home server while we were away (offline delivery). */
+  later?: boolean;
 }
 
 /** A conversation. */
@@ -280,6 +282,18 @@ export class ChatState {
           text: e.text,
           verified: e.verified && e.text !== null,
           warning: e.warning,
+          ...(e.type === "dm" && e.queuedAt !== undefined ? { later: true } : {}),
+        });
+        break;
+      case "queued":
+        this.#add(e.to, {
+          from: "",
+          fromName: "",
+          own: false,
+          ts: this.#now(),
+          text: `${this.label(e.to)} is offline: your message waits on their server`,
+          verified: true,
+          notice: true,
         });
         break;
       case "receiving": {

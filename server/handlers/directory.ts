@@ -20,6 +20,7 @@ import type { Link } from "../link.ts";
 import { judgeMove } from "../moves.ts";
 import { presenceEntry, verbatimPresenceLinks } from "../presence.ts";
 import { LOCAL } from "../state.ts";
+import { handOver } from "./offline.ts";
 import { gossip } from "./server_links.ts";
 
 type AdvertFrame = FrameOf<"USER_ADVERTISE">;
@@ -108,10 +109,13 @@ async function acceptAdvert(
   const encKey = encText?.ok ? encText.key : pubkey;
   const entry = { userId, serverId: p.server_id, pubkey, encKey, meta, advert: raw };
   state.directory.set(userId, entry);
+  // One of our users is back, on another server: what waited for them goes there.
+  const host = row.home === state.self.id ? state.links.get(p.server_id) : undefined;
   return [
     ...effects,
     ...gossip(ctx, frame, link, raw, verbatimPresenceLinks(ctx)),
     { kind: "presence", online: [presenceEntry(entry)], offline: [] },
+    ...(host ? await handOver(ctx, userId, host, p.server_id) : []),
   ];
 }
 

@@ -18,6 +18,7 @@ import { type Effect, error, send, sendAll } from "../effects.ts";
 import type { Link } from "../link.ts";
 import { notFoundDetail, routeToUser } from "../routing.ts";
 import type { Transfer } from "../state.ts";
+import { type QueueItem, toAbsentUser } from "./offline.ts";
 import { boundUserSigner, memberServerLinks, relayedUserSigner } from "./users.ts";
 
 type FileFrame = FrameOf<"FILE_START"> | FrameOf<"FILE_CHUNK"> | FrameOf<"FILE_END">;
@@ -26,14 +27,18 @@ const AES_OVERHEAD = 32; // IV and tag of an AES-GCM blob
 const isPublicTarget = (to: string) => to === "public" || to === "*";
 const transferKey = (from: string, fileId: string) => `${from}:${fileId}`;
 
-/** Sends a local sender's frame on: to the recipient (dm) or to every member (public). */
-function relay(
+/**
+ * Sends a local sender's frame on: to the recipient (dm) or to every member
+ * (public); a DM file whose recipient was away at its start goes, frame by
+ * frame, to the recipient's offline queue.
+ */
+async function relay(
   ctx: NodeContext,
   frame: FileFrame,
   link: Link,
   raw: string,
   transfer: Transfer,
-): Effect[] {
+): Promise<Effect[]> {
   if (transfer.mode === "public") {
     return [
       ...sendAll(ctx.state.localUserLinks(frame.from), raw),
@@ -41,11 +46,42 @@ function relay(
     ];
   }
   const target = routeToUser(ctx, frame.to);
-  if (target.kind === "local" || target.kind === "remote") return [send(target.link, raw)];
+  if (!transfer.queued && (target.kind === "local" || target.kind === "remote")) {
+    return [send(target.link, raw)];
+  }
+  if (transfer.queued || frame.type === "FILE_START") {
+    const queued = await toAbsentUser(
+      ctx,
+      fileItem(frame, raw, await msgRef(frame.payload)),
+      { link, viaServer: false },
+      (home) => Promise.resolve([send(home, raw)]),
+    );
+    if (queued && !queued.some((e) => e.kind === "error")) {
+      transfer.queued = true;
+      return queued;
+    }
+    if (queued) {
+      transfer.refused = true;
+      return queued;
+    }
+  }
   transfer.refused = true; // the recipient is gone: stop relaying this transfer
   if (transfer.notFoundSent) return [];
   transfer.notFoundSent = true;
   return [error(link, ErrorCode.USER_NOT_FOUND, notFoundDetail(target))];
+}
+
+/** A DM file frame as an offline-queue item: FILE_START counts, FILE_END is confirmed. */
+function fileItem(frame: FileFrame, raw: string, ref: string): QueueItem {
+  return {
+    recipient: frame.to,
+    sender: frame.from,
+    kind: "file",
+    item: raw,
+    ref,
+    notify: frame.type === "FILE_END",
+    counts: frame.type === "FILE_START",
+  };
 }
 
 function refuse(
@@ -174,7 +210,7 @@ const endFromUser: Route<"FILE_END"> = {
     ctx.state.transfers.delete(key);
     if (transfer.refused) return [];
     ctx.metrics.inc("file_transfers", "completed");
-    const effects = relay(ctx, frame, link, raw, transfer);
+    const effects = await relay(ctx, frame, link, raw, transfer);
     if (!link.caps.has(FILE_ACK_CAP) || effects.some((e) => e.kind === "error")) return effects;
     const ack = await signed(ctx, "ACK", frame.from, { msg_ref: await msgRef(frame.payload) });
     return [...effects, send(link, ack)];
@@ -185,10 +221,18 @@ const endFromUser: Route<"FILE_END"> = {
 function fromServer<T extends "FILE_START" | "FILE_CHUNK" | "FILE_END">(): Route<T> {
   return {
     signers: relayedUserSigner,
-    handle(ctx, frame, link, raw) {
+    async handle(ctx, frame, link, raw) {
       if (isPublicTarget(frame.to)) return sendAll(ctx.state.localUserLinks(frame.from), raw);
       const target = routeToUser(ctx, frame.to, link);
       if (target.kind === "local" || target.kind === "remote") return [send(target.link, raw)];
+      // A DM file for one of our users who is away: into our queue (we are the home).
+      const queued = await toAbsentUser(
+        ctx,
+        fileItem(frame as FileFrame, raw, await msgRef(frame.payload)),
+        { link, viaServer: true },
+        () => Promise.resolve([]),
+      );
+      if (queued) return queued;
       // Answer once per transfer (at its start); chunks of a lost recipient are dropped.
       return frame.type === "FILE_START"
         ? [error(link, ErrorCode.USER_NOT_FOUND, notFoundDetail(target), false)]

@@ -7,6 +7,7 @@
  * @module
  */
 
+import { handOver } from "./offline.ts";
 import { msgRef } from "../../protocol/dedup.ts";
 import { ErrorCode } from "../../protocol/errors.ts";
 import { verifyFrame } from "../../protocol/transport_sig.ts";
@@ -315,6 +316,8 @@ async function welcomeUser(
     ...sendAll(verbatimPresenceLinks(ctx, userId), advert),
     { kind: "presence", online: [presenceEntry(entry)], offline: [] },
     ...catchUp,
+    // What waited for this user while away (we are the home): in order, after the welcome.
+    ...await handOver(ctx, userId, link),
     { kind: "rotate", reason: "join", users: [userId] },
   ];
 }

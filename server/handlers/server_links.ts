@@ -7,6 +7,7 @@
  */
 
 import { buildUserDeliver } from "../../protocol/builders.ts";
+import { msgRef } from "../../protocol/dedup.ts";
 import { ErrorCode } from "../../protocol/errors.ts";
 import type {
   FrameOf,
@@ -29,6 +30,7 @@ import { bindingsSync, linkSync } from "../_link_sync.ts";
 import { serverDialect } from "../dialects/read.ts";
 import { notFoundDetail, routeToUser } from "../routing.ts";
 import { HEARTBEAT_CAP } from "../state.ts";
+import { toAbsentUser } from "./offline.ts";
 
 type HelloFrame = FrameOf<"SERVER_HELLO_LINK"> | FrameOf<"SERVER_ANNOUNCE">;
 
@@ -201,6 +203,26 @@ const serverDeliverRoute: Route<"SERVER_DELIVER"> = {
     }
     if (target.kind === "remote") {
       return [send(target.link, wrapped ? JSON.stringify(unwrapFileFrame(payload)) : raw)];
+    }
+    if (!wrapped) {
+      // A DM for one of our users who is away: into our queue (we are the home).
+      const p = payload as ServerDeliverDmPayload;
+      const { ciphertext, sender_pub, content_sig } = p;
+      const queued = await toAbsentUser(
+        ctx,
+        {
+          recipient: p.user_id,
+          sender: p.sender,
+          kind: "dm",
+          item: JSON.stringify({ ...p, orig_ts: p.orig_ts ?? frame.ts, queued_at: undefined }),
+          ref: await msgRef({ ciphertext, sender_pub, content_sig }),
+          notify: true,
+          counts: true,
+        },
+        { link, viaServer: true },
+        () => Promise.resolve([]),
+      );
+      if (queued) return queued;
     }
     return [{
       kind: "error",

@@ -8,6 +8,7 @@
 import { buildServerDeliver, buildUserDeliver } from "../../protocol/builders.ts";
 import { compareCodePoints } from "../../protocol/canonical.ts";
 import { msgRef } from "../../protocol/dedup.ts";
+import { toAbsentUser } from "./offline.ts";
 import { displayName } from "../../protocol/display.ts";
 import { ErrorCode } from "../../protocol/errors.ts";
 import type { ListEntry } from "../../protocol/types.ts";
@@ -106,7 +107,26 @@ export const directRoute: Route<"MSG_DIRECT"> = {
     if (target.kind === "remote") {
       return [send(target.link, await buildServerDeliver(state.self, frame, target.serverId))];
     }
-    return [error(link, ErrorCode.USER_NOT_FOUND, notFoundDetail(target))];
+    const queued = await toAbsentUser(
+      ctx,
+      {
+        recipient: frame.to,
+        sender: frame.from,
+        kind: "dm",
+        item: JSON.stringify({
+          ...(await buildServerDeliver(state.self, frame, "")).payload,
+          orig_ts: frame.ts,
+        }),
+        ref: await msgRef(frame.payload),
+        notify: true,
+        counts: true,
+      },
+      { link, viaServer: false },
+      async (home) => [
+        send(home, await buildServerDeliver(state.self, frame, home.peerId!)),
+      ],
+    );
+    return queued ?? [error(link, ErrorCode.USER_NOT_FOUND, notFoundDetail(target))];
   },
 };
 
@@ -121,14 +141,37 @@ function onlineUsers(ctx: NodeContext): ListEntry[] {
     .sort((a, b) => compareCodePoints(a.user_id, b.user_id));
 }
 
-/** LIST_REQUEST → LIST_RESPONSE with every online user in the network. */
+/** Users known mesh-wide but online nowhere (for `{"all":true}`), with key and home. */
+function knownOffline(ctx: NodeContext): ListEntry[] {
+  const offline: ListEntry[] = [];
+  for (const b of ctx.store.listBindings("", KNOWN_OFFLINE_LISTED)) {
+    if (ctx.state.directory.has(b.user_id)) continue;
+    offline.push({
+      user_id: b.user_id,
+      server_id: b.home,
+      display_name: b.user_id,
+      online: false,
+      pubkey: b.pubkey,
+    });
+  }
+  return offline;
+}
+
+/** Offline users listed at most by `{"all":true}`. */
+const KNOWN_OFFLINE_LISTED = 1000;
+
+/**
+ * LIST_REQUEST → LIST_RESPONSE with every online user in the network; with
+ * `{"all":true}` (offline delivery, project extension) also the users known
+ * mesh-wide who are offline, each with its key and home server.
+ */
 export const listRoute: Route<"LIST_REQUEST"> = {
   concurrent: true,
   signers: boundUserSigner,
-  async handle(ctx, _frame, link) {
-    return [
-      send(link, await signed(ctx, "LIST_RESPONSE", link.peerId!, { users: onlineUsers(ctx) })),
-    ];
+  async handle(ctx, frame, link) {
+    const users = onlineUsers(ctx);
+    if (frame.payload.all === true) users.push(...knownOffline(ctx));
+    return [send(link, await signed(ctx, "LIST_RESPONSE", link.peerId!, { users }))];
   },
 };
 

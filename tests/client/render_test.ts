@@ -3,7 +3,9 @@ import { HELP, parseCommand } from "../../client/commands.ts";
 import { formatBytes, progressBar, toJsonLine, toText } from "../../client/render.ts";
 
 Deno.test("parseCommand: every command, its usage errors, and plain text", () => {
-  assert.deepEqual(parseCommand("/list"), { kind: "list" });
+  assert.deepEqual(parseCommand("/list"), { kind: "list", all: false });
+  assert.deepEqual(parseCommand("/list --all"), { kind: "list", all: true });
+  assert.equal(parseCommand("/list everyone").kind, "invalid");
   assert.deepEqual(parseCommand("  /tell   bob   hi  there "), {
     kind: "tell",
     target: "bob",

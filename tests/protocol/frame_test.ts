@@ -59,6 +59,7 @@ const REQUIRED: Record<MessageType, string[]> = {
   PRESENCE: ["seq", "online", "offline"],
   USER_LOOKUP: ["user_ids"],
   USER_BINDINGS: ["bindings"],
+  MSG_QUEUED: ["user_id", "msg_ref"],
   MSG_PUBLIC_CHANNEL: ["ciphertext", "sender_pub", "content_sig"],
   FILE_START: ["file_id", "name", "size", "sha256", "mode"],
   FILE_CHUNK: ["file_id", "index", "ciphertext"],

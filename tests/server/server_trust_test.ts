@@ -107,13 +107,15 @@ Deno.test("a presence proof names its server: copied or replayed proofs move nob
     await new Promise((r) => setTimeout(r, 500));
     const mark = alice.socket.frames.length;
     await alice.dm(carol, "where are you?");
-    await alice.socket.nextError("USER_NOT_FOUND", 5000, mark);
+    // It waits on carol's home (b), not at the rogue.
+    await alice.socket.next((f) => f.type === "MSG_QUEUED" && f.from === a.id, 5000, mark);
     assert.ok(!link.frames.some((f) => f.type === "SERVER_DELIVER"), "nothing routed to the rogue");
 
     // carol herself comes back on a: her home is b, her new proof moves her.
     const again = new TestUser(carol.identity.keys, "Carol", carol.id);
     const back = await buildUserHello(again.identity, { to: a.id, proof: true });
     assert.equal((await again.connect(a.url, cluster.client, back)).type, "ACK");
+    assert.equal((await again.nextDm()).text, "where are you?", "what waited at b comes to a");
     await dmArrives(alice, again, "welcome back");
     await again.close();
   } finally {

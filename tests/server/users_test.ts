@@ -2,6 +2,7 @@
 // across servers, errors, /list. Users are scripted test clients.
 
 import assert from "node:assert/strict";
+import { msgRef } from "../../protocol/dedup.ts";
 import { buildUserHello, type Frame, type FrameOf, signFrame } from "../../mod.ts";
 import { Cluster, fixtureKeys, type NodeProcess, waitUntil } from "../_cluster.ts";
 import { TestUser } from "../_user.ts";
@@ -74,7 +75,7 @@ Deno.test("alice on A and bob on B exchange DMs; content_sig verifies with the o
   }
 });
 
-Deno.test("unknown and offline recipients get USER_NOT_FOUND saying which; a forged from is not routed", async () => {
+Deno.test("an unknown recipient gets USER_NOT_FOUND, an offline one MSG_QUEUED; a forged from is not routed", async () => {
   const { cluster, a, b } = await twoServers(3);
   const alice = new TestUser(KEYS.A, "Alice");
   const carol = new TestUser(await fixtureKeys(8), "Carol");
@@ -92,9 +93,15 @@ Deno.test("unknown and offline recipients get USER_NOT_FOUND saying which; a for
     assert.match(unknown.payload.detail, /unknown/);
     await new Promise((r) => setTimeout(r, 1100));
     let mark = alice.socket.frames.length;
-    await alice.dm(carol, "are you there?");
-    const offline = await alice.socket.nextError("USER_NOT_FOUND", 5000, mark) as FrameOf<"ERROR">;
-    assert.match(offline.payload.detail, /offline/);
+    const waiting = await alice.dm(carol, "are you there?");
+    // Registered but away: the DM waits on carol's home server (offline delivery).
+    const queued = await alice.socket.next(
+      (f) => f.type === "MSG_QUEUED",
+      5000,
+      mark,
+    ) as FrameOf<"MSG_QUEUED">;
+    assert.equal(queued.payload.user_id, carol.id);
+    assert.equal(queued.payload.msg_ref, await msgRef(waiting.payload));
 
     // A DM whose `from` is another user is refused and goes nowhere.
     await new Promise((r) => setTimeout(r, 1100));

@@ -133,3 +133,20 @@ Deno.test("web state: uploads, disconnects and the message cap", () => {
     [true, "ee"],
   );
 });
+
+Deno.test("web state: a message that waited is marked; a queued send is told in its conversation", () => {
+  const state = new ChatState(ME);
+  online(state, BOB, "Bob");
+  state.apply({
+    type: "dm",
+    from: BOB,
+    fromName: "Bob",
+    text: "late",
+    ts: 1,
+    verified: true,
+    queuedAt: 2,
+  });
+  assert.equal(state.conversation(BOB).messages[0].later, true);
+  state.apply({ type: "queued", to: BOB2, toName: BOB2, msgRef: "r", queuedAt: 3 });
+  assert.match(state.conversation(BOB2).messages[0].text!, /offline: your message waits/);
+});
