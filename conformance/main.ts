@@ -39,6 +39,7 @@ export async function conformanceCli(args: string[]): Promise<number> {
       password: o.loginPassword,
       timeoutMs: o.timeoutMs,
       keysDir: o.keysDir,
+      linkAsServer: o.linkAsServer,
     },
     { only: o.only, skip: o.skip },
     progress,

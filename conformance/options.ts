@@ -22,6 +22,8 @@ export interface ConformanceOptions {
   keysDir: string;
   json: boolean;
   junitFile?: string;
+  /** Link to the target as a server peer (server-link checks). */
+  linkAsServer: boolean;
 }
 
 /** The `--help` text. */
@@ -35,6 +37,8 @@ Usage: socp-conformance --server wss://host:port/ws [--server wss://other:port/w
   --insecure          allow plain ws:// URLs (certificates are still checked for wss://)
   --dialect D         the dialect the suite speaks: socp (default), A or B (docs/SOCP.md §12)
   --login-password P  a password for servers that log users in by one (dialect A)
+  --link-as-server    also link to the target as a server peer (it must accept unknown
+                      servers) for the server-link checks; otherwise they are skipped
   --only LIST         run only these checks: ids, id prefixes or sections, comma-separated
                       (e.g. hello.,6.2,dm.cross-server)
   --skip LIST         leave these out (same forms)
@@ -83,6 +87,7 @@ export function parseConformanceArgs(args: string[]): ConformanceArgs {
         keys: { type: "string", default: ".socp/conformance" },
         json: { type: "boolean", default: false },
         junit: { type: "string" },
+        "link-as-server": { type: "boolean", default: false },
         help: { type: "boolean", default: false },
         version: { type: "boolean", default: false },
       },
@@ -132,6 +137,7 @@ export function parseConformanceArgs(args: string[]): ConformanceArgs {
       keysDir: v.keys,
       json: v.json,
       junitFile: v.junit,
+      linkAsServer: v["link-as-server"],
     },
   };
 }

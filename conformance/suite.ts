@@ -13,6 +13,7 @@ import { ENVELOPE_CHECKS } from "./checks/envelope.ts";
 import { FILE_CHECKS } from "./checks/files.ts";
 import { HELLO_CHECKS } from "./checks/hello.ts";
 import { LIMIT_CHECKS } from "./checks/limits.ts";
+import { LINK_CHECKS } from "./checks/links.ts";
 import { PRESENCE_CHECKS } from "./checks/presence.ts";
 import { PUBLIC_CHECKS } from "./checks/public.ts";
 import { TRANSPORT_CHECKS } from "./checks/transport.ts";
@@ -28,6 +29,7 @@ export const CHECKS: readonly Check[] = [
   ...PUBLIC_CHECKS,
   ...FILE_CHECKS,
   ...LIMIT_CHECKS,
+  ...LINK_CHECKS,
 ];
 
 /** Which checks run: ids or sections (`6.2`, or an id prefix such as `hello.`). */

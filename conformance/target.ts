@@ -36,6 +36,8 @@ export interface TargetOptions {
   timeoutMs: number;
   /** Where the suite's RSA keys are kept between runs. */
   keysDir: string;
+  /** Link to the target as a server peer for the §6.1/§9 checks. */
+  linkAsServer?: boolean;
 }
 
 /** A user of the suite, logged in. */

@@ -68,6 +68,7 @@ try {
     certs.caCert,
     "--keys",
     `${dir}/keys`,
+    "--link-as-server",
     ...Deno.args.filter((a) => a !== "--"),
   ]);
 } catch (e) {

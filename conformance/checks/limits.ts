@@ -1,7 +1,7 @@
-// §2 and §11 limits: frame size, rate; §6.1 server links (asked only when linked).
+// §2 and §11 limits: frame size, rate.
 
 import { buildSigned } from "../../protocol/builders.ts";
-import { type Check, expect, isError, Skip } from "../check.ts";
+import { type Check, expect, isError } from "../check.ts";
 
 export const LIMIT_CHECKS: Check[] = [
   {
@@ -41,17 +41,6 @@ export const LIMIT_CHECKS: Check[] = [
         expected: "ERROR RATE_LIMITED (or a close)",
         got: u.conn.frames.at(-1),
       });
-    },
-  },
-  {
-    id: "links.server",
-    section: "9.4",
-    level: "MUST",
-    title: "server links: signatures, heartbeats, loop suppression",
-    run() {
-      throw new Skip(
-        "needs the suite to link as a server, which this version does not do; the user-side checks cover routing between the servers given",
-      );
     },
   },
 ];

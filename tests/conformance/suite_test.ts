@@ -49,6 +49,7 @@ Deno.test("conformance: socp's two-server mesh passes every MUST check", async (
       cluster.certs.caCert,
       "--keys",
       await keysDir(cluster.dir),
+      "--link-as-server",
       "--json",
       "--junit",
       junit,
@@ -62,8 +63,8 @@ Deno.test("conformance: socp's two-server mesh passes every MUST check", async (
       assert.ok(c.level === "MUST" || c.level === "SHOULD");
     }
     const skipped = run.checks.filter((c) => c.status === "SKIP");
-    assert.deepEqual(skipped.map((c) => c.id), ["links.server"], "only what cannot be asked");
-    assert.match(skipped[0].detail, /link as a server/);
+    assert.deepEqual(skipped, [], "two servers and a link: every check can be asked");
+    assert.ok(run.checks.some((c) => c.id === "links.duplicates" && c.status === "PASS"));
     assert.match(run.stderr, /\[1\/\d+\] PASS transport\.endpoint-ws/, "progress on stderr");
     const xml = await Deno.readTextFile(junit);
     assert.match(
@@ -71,7 +72,7 @@ Deno.test("conformance: socp's two-server mesh passes every MUST check", async (
       /^<\?xml version="1.0" encoding="UTF-8"\?>\n<testsuites name="socp-conformance" tests="\d+" failures="0">/,
     );
     assert.equal(xml.match(/<testcase /g)?.length, run.checks.length);
-    assert.equal(xml.match(/<skipped /g)?.length, 1);
+    assert.equal(xml.match(/<skipped /g), null);
   } finally {
     await cluster.close();
   }
@@ -102,6 +103,11 @@ Deno.test("conformance: servers that change a DM's ts or swallow USER_REMOVE fai
     assert.equal(dm["dm.same-server"].status, "FAIL");
     assert.match(dm["dm.same-server"].detail, /USER_DELIVER ts.*expected: the MSG_DIRECT's ts \d+/);
     assert.equal(dm["dm.cross-server"].status, "PASS", "the recipient on the honest server");
+    const links = await suite(["--server", s1.url, "--only", "links.", ...common]);
+    assert.ok(
+      links.checks.every((c) => c.status === "SKIP" && /--link-as-server/.test(c.detail)),
+      "server-link checks without --link-as-server are skipped with the reason",
+    );
     assert.ok(ts.checks.every((c) => c.id.startsWith("dm.")), "--only dm.");
 
     const removes = await suite([
