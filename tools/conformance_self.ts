@@ -10,41 +10,17 @@
 
 import { ensureDevCertificates } from "../certs/mkcert.ts";
 import { conformanceCli } from "../conformance/main.ts";
-import { parseConfig, type Role } from "../server/config.ts";
-import { createLogger } from "../server/log.ts";
-import { SocpNode } from "../server/node.ts";
+import type { SocpNode } from "../server/node.ts";
+import { startLocalNode } from "./_local_node.ts";
 
 const dir = await Deno.makeTempDir({ prefix: "socp-conformance-" });
 const nodes: SocpNode[] = [];
 let status = 1;
 try {
   const certs = await ensureDevCertificates(`${dir}/certs`, ["127.0.0.1", "localhost"]);
-  const tls = {
-    cert: await Deno.readTextFile(certs.cert),
-    key: await Deno.readTextFile(certs.key),
-  };
-  const caCerts = [await Deno.readTextFile(certs.caCert)];
-  const start = async (role: Role, name: string, bootstrap: SocpNode[]) => {
-    const parsed = parseConfig(role, [
-      "--port",
-      "0",
-      "--data",
-      `${dir}/${name}`,
-      "--tls-cert",
-      certs.cert,
-      "--tls-key",
-      certs.key,
-      "--ca",
-      certs.caCert,
-    ], {});
-    if (!parsed.ok) throw new Error("error" in parsed ? parsed.error : "bad config");
-    const log = createLogger({ level: "error", format: "text", fields: { node: name } });
-    const entries = bootstrap.map((n) => ({
-      host: "127.0.0.1",
-      port: n.address.port,
-      pubkey: n.ctx.state.self.keys.publicKey.b64,
-    }));
-    const node = await SocpNode.start(parsed.config, { tls, caCerts, bootstrap: entries, log });
+  const local = { dataDir: dir, certs, logLevel: "error" as const };
+  const start = async (role: "introducer" | "server", name: string, bootstrap: SocpNode[]) => {
+    const node = await startLocalNode(local, role, name, 0, bootstrap);
     nodes.push(node);
     return node;
   };

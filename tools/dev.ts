@@ -14,9 +14,8 @@
 
 import { parseArgs } from "node:util";
 import { ensureDevCertificates } from "../certs/mkcert.ts";
-import { parseConfig, type Role } from "../server/config.ts";
-import { createLogger } from "../server/log.ts";
-import { SocpNode } from "../server/node.ts";
+import type { SocpNode } from "../server/node.ts";
+import { startLocalNode } from "./_local_node.ts";
 import { type BrowserDoor, openBrowserDoor } from "./_dev_web.ts";
 
 const DEV_HELP = `deno task dev [options]
@@ -68,31 +67,8 @@ if (webPorts.length !== 2 || webPorts.some((p) => !Number.isInteger(p) || p < 0 
 }
 
 const certs = await ensureDevCertificates(values.certs, ["127.0.0.1", "localhost"]);
-const tls = { cert: await Deno.readTextFile(certs.cert), key: await Deno.readTextFile(certs.key) };
 const caCerts = [await Deno.readTextFile(certs.caCert)];
-
-async function start(
-  role: Role,
-  name: string,
-  port: number,
-  bootstrap: { host: string; port: number; pubkey: string }[],
-) {
-  const parsed = parseConfig(role, [
-    "--port",
-    String(port),
-    "--data",
-    `${values.data}/${name}`,
-    "--tls-cert",
-    certs.cert,
-    "--tls-key",
-    certs.key,
-    "--ca",
-    certs.caCert,
-  ], {});
-  if (!parsed.ok) throw new Error("error" in parsed ? parsed.error : "bad config");
-  const log = createLogger({ level: "info", format: "text", fields: { node: name } });
-  return await SocpNode.start(parsed.config, { tls, caCerts, bootstrap, log });
-}
+const local = { dataDir: values.data, certs, logLevel: "info" as const };
 
 console.log(
   "socp dev: starting an introducer and two servers (first run: generating RSA-4096 keys, a few seconds)…",
@@ -100,15 +76,10 @@ console.log(
 let nodes: SocpNode[] = [];
 const doors: BrowserDoor[] = [];
 try {
-  const introducer = await start("introducer", "introducer", ports[0], []);
-  const entry = {
-    host: "127.0.0.1",
-    port: introducer.address.port,
-    pubkey: introducer.ctx.state.self.keys.publicKey.b64,
-  };
+  const introducer = await startLocalNode(local, "introducer", "introducer", ports[0], []);
   nodes = [introducer];
-  nodes.push(await start("server", "s1", ports[1], [entry]));
-  nodes.push(await start("server", "s2", ports[2], [entry]));
+  nodes.push(await startLocalNode(local, "server", "s1", ports[1], [introducer]));
+  nodes.push(await startLocalNode(local, "server", "s2", ports[2], [introducer]));
   for (const [i, server] of nodes.slice(1).entries()) {
     const url = `wss://127.0.0.1:${server.address.port}/ws`;
     try {

@@ -189,25 +189,21 @@ export function mountChat(session: ChatSession, onSignOut: () => void): () => vo
     pane.classList.remove("dropping");
     for (const file of e.dataTransfer?.files ?? []) session.sendFile(file);
   };
-  const signOut = byId<HTMLButtonElement>("sign-out");
-  people.addEventListener("click", onPick);
-  form.addEventListener("submit", onSend);
-  attach.addEventListener("change", onAttach);
-  pane.addEventListener("dragover", onDragOver);
-  pane.addEventListener("dragleave", onDragLeave);
-  pane.addEventListener("drop", onDrop);
-  signOut.addEventListener("click", onSignOut);
+  const wiring: [EventTarget, string, EventListener][] = [
+    [people, "click", onPick],
+    [form, "submit", onSend],
+    [attach, "change", onAttach],
+    [pane, "dragover", onDragOver as EventListener],
+    [pane, "dragleave", onDragLeave],
+    [pane, "drop", onDrop as EventListener],
+    [byId("sign-out"), "click", onSignOut],
+  ];
+  for (const [target, type, listener] of wiring) target.addEventListener(type, listener);
   byId("me").textContent = `${session.client.identity.id.slice(0, 8)}`;
   draw();
   text.focus();
   return () => {
     off();
-    people.removeEventListener("click", onPick);
-    form.removeEventListener("submit", onSend);
-    attach.removeEventListener("change", onAttach);
-    pane.removeEventListener("dragover", onDragOver);
-    pane.removeEventListener("dragleave", onDragLeave);
-    pane.removeEventListener("drop", onDrop);
-    signOut.removeEventListener("click", onSignOut);
+    for (const [target, type, listener] of wiring) target.removeEventListener(type, listener);
   };
 }

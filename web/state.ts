@@ -165,6 +165,11 @@ export class ChatState {
 
   /** A notice in conversation `key` (the active one by default). */
   notice(text: string, key: string = this.active): void {
+    this.#notice(key, text);
+    this.#changed();
+  }
+
+  #notice(key: string, text: string): void {
     this.#add(key, {
       from: "",
       fromName: "",
@@ -174,7 +179,6 @@ export class ChatState {
       verified: true,
       notice: true,
     });
-    this.#changed();
   }
 
   /** Starts showing an upload to `key`; returns its entry, updated by {@linkcode ChatState.uploaded}. */
@@ -259,17 +263,12 @@ export class ChatState {
           this.#person(e.userId, e.displayName, "", false);
         p.keyChanged = true;
         p.fingerprint = e.fingerprint;
-        this.#add(e.userId, {
-          from: "",
-          fromName: "",
-          own: false,
-          ts: this.#now(),
-          text: `${e.displayName} offered a different key (${
-            e.offered.slice(0, 16)
-          }…); the first key (${e.fingerprint.slice(0, 16)}…) is kept`,
-          verified: false,
-          notice: true,
-        });
+        this.#notice(
+          e.userId,
+          `${e.displayName} offered a different key (${e.offered.slice(0, 16)}…); the first key (${
+            e.fingerprint.slice(0, 16)
+          }…) is kept`,
+        );
         break;
       }
       case "dm":
@@ -286,15 +285,7 @@ export class ChatState {
         });
         break;
       case "queued":
-        this.#add(e.to, {
-          from: "",
-          fromName: "",
-          own: false,
-          ts: this.#now(),
-          text: `${this.label(e.to)} is offline: your message waits on their server`,
-          verified: true,
-          notice: true,
-        });
+        this.#notice(e.to, `${this.label(e.to)} is offline: your message waits on their server`);
         break;
       case "receiving": {
         const key = e.mode === "public" ? PUBLIC : e.from;
@@ -334,15 +325,7 @@ export class ChatState {
         break;
       }
       case "error":
-        this.#add(this.active, {
-          from: "",
-          fromName: "",
-          own: false,
-          ts: this.#now(),
-          text: `${e.code}: ${e.detail}`,
-          verified: false,
-          notice: true,
-        });
+        this.#notice(this.active, `${e.code}: ${e.detail}`);
         break;
       case "whois":
       case "progress":
