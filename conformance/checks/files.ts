@@ -1,11 +1,37 @@
-// §8 files: a DM file relayed frame by frame, untouched; an oversize one refused.
+// §8 files: a DM file and a public file relayed frame by frame, untouched; an
+// oversize one refused.
 
 import { buildSigned } from "../../protocol/builders.ts";
 import { sha256Hex } from "../../protocol/hash.ts";
 import { verifyFrame } from "../../protocol/transport_sig.ts";
 import type { Frame } from "../../protocol/types.ts";
-import { fileFrames } from "../../client/_file_send.ts";
+import { fileFrames, type FileTarget } from "../../client/_file_send.ts";
 import { type Check, expect, isError } from "../check.ts";
+import type { SuiteUser, Target } from "../target.ts";
+import { channelKey } from "./public.ts";
+
+/** `alice` sends a small file to `target`; `bob` must get every frame, with alice's signatures. */
+async function relayedIntact(t: Target, alice: SuiteUser, bob: SuiteUser, target: FileTarget) {
+  const bytes = crypto.getRandomValues(new Uint8Array(2000));
+  const sent: Frame[] = [];
+  for await (const { frame } of fileFrames(alice.identity, target, "c.bin", bytes)) {
+    sent.push(frame);
+    alice.conn.send(frame);
+  }
+  const end = sent.at(-1)!;
+  const fileId = (end.payload as { file_id: string }).file_id;
+  const ofFile = (f: Frame) => (f.payload as { file_id?: string }).file_id === fileId;
+  await t.expectFrame(bob, (f) => f.type === "FILE_END" && ofFile(f), "FILE_END", end);
+  const got = bob.conn.frames.filter((f) => f.type.startsWith("FILE_") && ofFile(f));
+  expect(got.length === sent.length, "frames of the file", {
+    expected: `${sent.length} frames (FILE_START, ${sent.length - 2} chunks, FILE_END)`,
+    got: got.map((f) => f.type).join(", "),
+  });
+  for (const f of got) {
+    const ok = f.from === alice.identity.id && await verifyFrame(alice.identity.keys.publicKey, f);
+    expect(ok, `${f.type} untouched`, { expected: "from alice, alice's signature", got: f });
+  }
+}
 
 export const FILE_CHECKS: Check[] = [
   {
@@ -26,32 +52,19 @@ export const FILE_CHECKS: Check[] = [
         caps: [],
         online: true,
       };
-      const bytes = crypto.getRandomValues(new Uint8Array(2000));
-      const sent: Frame[] = [];
-      for await (const { frame } of fileFrames(alice.identity, { contact }, "c.bin", bytes)) {
-        sent.push(frame);
-        alice.conn.send(frame);
-      }
-      const end = sent.at(-1)!;
-      const fileId = (end.payload as { file_id: string }).file_id;
-      await t.expectFrame(
-        bob,
-        (f) => f.type === "FILE_END" && (f.payload as { file_id?: string }).file_id === fileId,
-        "FILE_END",
-        end,
-      );
-      const got = bob.conn.frames.filter((f) =>
-        f.type.startsWith("FILE_") && (f.payload as { file_id?: string }).file_id === fileId
-      );
-      expect(got.length === sent.length, "frames of the file", {
-        expected: `${sent.length} frames (FILE_START, ${sent.length - 2} chunks, FILE_END)`,
-        got: got.map((f) => f.type).join(", "),
-      });
-      for (const f of got) {
-        const ok = f.from === alice.identity.id &&
-          await verifyFrame(alice.identity.keys.publicKey, f);
-        expect(ok, `${f.type} untouched`, { expected: "from alice, alice's signature", got: f });
-      }
+      await relayedIntact(t, alice, bob, { contact });
+    },
+  },
+  {
+    id: "files.public",
+    section: "8.2",
+    level: "MUST",
+    title: "a public file's frames reach the other members with the sender's signatures",
+    async run(t) {
+      const [alice, bob] = [await t.user("alice"), await t.user("bob")];
+      await channelKey(t, bob);
+      await new Promise((r) => setTimeout(r, 1000)); // the last login's rotation settles
+      await relayedIntact(t, alice, bob, { channel: await channelKey(t, alice) });
     },
   },
   {

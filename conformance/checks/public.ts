@@ -3,7 +3,7 @@
 
 import { buildMsgPublic } from "../../protocol/builders.ts";
 import type { Frame, FrameOf } from "../../protocol/types.ts";
-import { ChannelKeys } from "../../client/channel_keys.ts";
+import { type ChannelKey, ChannelKeys } from "../../client/channel_keys.ts";
 import { type Check, CheckFailure, expect } from "../check.ts";
 import type { SuiteUser, Target } from "../target.ts";
 
@@ -23,7 +23,11 @@ async function keysOf(user: SuiteUser): Promise<ChannelKeys> {
 }
 
 /** Waits until `user` holds a channel key (newer than `above`, when given). */
-async function channelKey(t: Target, user: SuiteUser, above = 0) {
+export async function channelKey(
+  t: Target,
+  user: SuiteUser,
+  above = 0,
+): Promise<ChannelKey> {
   const deadline = Date.now() + t.wait;
   while (Date.now() < deadline) {
     const current = (await keysOf(user)).current();
