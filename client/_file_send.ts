@@ -13,7 +13,7 @@ import { DM_CHUNK_BYTES, MAX_FAST_CHUNK_BYTES, PUBLIC_CHUNK_BYTES } from "../pro
 import { encryptFor } from "../protocol/rsa.ts";
 import { msgRef } from "../protocol/dedup.ts";
 import type { Frame, PayloadMap } from "../protocol/types.ts";
-import type { PendingAcks } from "./_acks.ts";
+import type { PendingAcks, Refusal } from "./_acks.ts";
 import type { ChannelKey } from "./channel_keys.ts";
 import type { Contact } from "./directory.ts";
 
@@ -121,28 +121,48 @@ export async function sendFileFrames(
 ): Promise<string> {
   let fileId = "";
   let confirmed: Promise<boolean> | undefined;
-  for await (const { frame, sent } of fileFrames(identity, target, name, bytes)) {
-    signal?.throwIfAborted();
-    if (frame.type === "FILE_START") fileId = (frame.payload as { file_id: string }).file_id;
-    await io.drain();
-    signal?.throwIfAborted();
-    if (frame.type === "FILE_END" && io.acks) {
-      const acks = io.acks;
-      confirmed = msgRef(frame.payload).then((ref) => acks.wait(ref, FILE_ACK_TIMEOUT_MS, signal));
+  let startRef: string | undefined;
+  let refused: Refusal | undefined;
+  let refusal: Promise<Refusal> = new Promise(() => {});
+  const acks = io.acks;
+  try {
+    for await (const { frame, sent } of fileFrames(identity, target, name, bytes)) {
+      signal?.throwIfAborted();
+      if (refused) throw new SocpError(refused.code as ErrorCode, refused.detail);
+      if (frame.type === "FILE_START") {
+        fileId = (frame.payload as { file_id: string }).file_id;
+        // A refusal names the FILE_START: the send stops at once instead of waiting for an ACK.
+        if (acks) {
+          startRef = await msgRef(frame.payload);
+          refusal = acks.refusal(startRef);
+          refusal.then((r) => (refused = r));
+        }
+      }
+      await io.drain();
+      signal?.throwIfAborted();
+      if (frame.type === "FILE_END" && acks) {
+        confirmed = msgRef(frame.payload).then((ref) =>
+          acks.wait(ref, FILE_ACK_TIMEOUT_MS, signal)
+        );
+      }
+      io.send(frame);
+      if (frame.type === "FILE_CHUNK") io.progress(fileId, sent);
     }
-    io.send(frame);
-    if (frame.type === "FILE_CHUNK") io.progress(fileId, sent);
-  }
-  if (!confirmed) {
-    await io.drain(0);
+    if (!confirmed) {
+      await io.drain(0);
+      return fileId;
+    }
+    const ok = await Promise.race([confirmed, refusal.then(() => false)]);
+    if (refused) throw new SocpError(refused.code as ErrorCode, refused.detail);
+    if (!ok) {
+      signal?.throwIfAborted();
+      throw new SocpError(
+        ErrorCode.TIMEOUT,
+        `the server did not confirm ${name}; it may not have reached the recipient`,
+      );
+    }
     return fileId;
+  } finally {
+    if (startRef) acks?.forget(startRef);
   }
-  if (!(await confirmed)) {
-    signal?.throwIfAborted();
-    throw new SocpError(
-      ErrorCode.TIMEOUT,
-      `the server did not confirm ${name}; it may not have reached the recipient`,
-    );
-  }
-  return fileId;
 }

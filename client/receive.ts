@@ -45,6 +45,8 @@ export interface ReceiveContext {
   saveFile(name: string, bytes: Uint8Array): Promise<string>;
   /** Takes a verified ACK from our server (a confirmation awaited by msg_ref). */
   acknowledge(msgRef: string): void;
+  /** Takes a refusal naming what we sent; true when a send was waiting for it (it reports it). */
+  refused(msgRef: string, code: string, detail: string): boolean;
 }
 
 type Handler<T extends MessageType> = (
@@ -335,8 +337,11 @@ async function onAck(ctx: ReceiveContext, frame: FrameOf<"ACK">): Promise<void> 
 }
 
 function onError(ctx: ReceiveContext, frame: FrameOf<"ERROR">): void {
+  const { code, detail = "", msg_ref } = frame.payload;
+  // A refusal of a file being sent: that send fails with it (and says so).
+  if (msg_ref !== undefined && ctx.refused(msg_ref, code, detail)) return;
   // The answer to a USER_LOOKUP (it names the lookup): the lookup takes it, the user needs not.
-  if (frame.payload.code === "USER_NOT_FOUND" && frame.payload.msg_ref !== undefined) return;
+  if (code === "USER_NOT_FOUND" && msg_ref !== undefined) return;
   ctx.emit({ type: "error", code: frame.payload.code, detail: frame.payload.detail ?? "" });
 }
 

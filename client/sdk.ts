@@ -148,6 +148,11 @@ export class SocpClient implements ReceiveContext {
     this.#acks.take(msgRef);
   }
 
+  /** Takes a refusal naming something we sent; true when a send was waiting for it. */
+  refused(msgRef: string, code: string, detail: string): boolean {
+    return this.#acks.refuse(msgRef, { code, detail });
+  }
+
   /** Saves a received file through the adapter. */
   saveFile(name: string, bytes: Uint8Array): Promise<string> {
     return this.#options.adapter.saveFile(name, bytes);

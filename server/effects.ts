@@ -92,6 +92,11 @@ export function error(link: Link, code: ErrorCode, detail: string, close = false
   return { kind: "error", link, code, detail, close };
 }
 
+/** An ERROR that names what it refuses by `msg_ref` (the refused frame's payload). */
+export function refusalOf(link: Link, code: ErrorCode, detail: string, msgRef?: string): Effect {
+  return { kind: "error", link, code, detail, ...(msgRef ? { msgRef } : {}) };
+}
+
 /**
  * A persist effect.
  *

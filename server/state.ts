@@ -78,6 +78,8 @@ export interface Transfer {
   notFoundSent?: boolean;
   /** Its recipient was away at FILE_START: every frame goes to the offline queue. */
   queued?: boolean;
+  /** msgRef of its FILE_START payload: refusals name it, so the sender knows which file failed. */
+  ref?: string;
 }
 
 /** What the node knows of one online user. */

@@ -14,7 +14,7 @@ import { MAX_FAST_CHUNK_BYTES, MAX_PUBLIC_CHUNK_BYTES, RSA_BYTES } from "../../p
 import { msgRef } from "../../protocol/dedup.ts";
 import { FILE_ACK_CAP, type FrameOf } from "../../protocol/types.ts";
 import { type NodeContext, type Route, signed } from "../context.ts";
-import { type Effect, error, send, sendAll } from "../effects.ts";
+import { type Effect, error, refusalOf, send, sendAll } from "../effects.ts";
 import type { Link } from "../link.ts";
 import { notFoundDetail, routeToUser } from "../routing.ts";
 import type { Transfer } from "../state.ts";
@@ -68,11 +68,16 @@ async function relay(
   transfer.refused = true; // the recipient is gone: stop relaying this transfer
   if (transfer.notFoundSent) return [];
   transfer.notFoundSent = true;
-  return [error(link, ErrorCode.USER_NOT_FOUND, notFoundDetail(target))];
+  return [refusalOf(link, ErrorCode.USER_NOT_FOUND, notFoundDetail(target), transfer.ref)];
 }
 
-/** A DM file frame as an offline-queue item: FILE_START counts, FILE_END is confirmed. */
+/**
+ * A DM file frame as an offline-queue item: FILE_START counts (for the whole
+ * file: its declared size, sealed, base64url and signed, about 1.4 times),
+ * FILE_END is confirmed.
+ */
 function fileItem(frame: FileFrame, raw: string, ref: string): QueueItem {
+  const declared = frame.type === "FILE_START" ? frame.payload.size : 0;
   return {
     recipient: frame.to,
     sender: frame.from,
@@ -81,6 +86,7 @@ function fileItem(frame: FileFrame, raw: string, ref: string): QueueItem {
     ref,
     notify: frame.type === "FILE_END",
     counts: frame.type === "FILE_START",
+    quotaBytes: raw.length + Math.ceil(declared * 1.4),
   };
 }
 
@@ -93,7 +99,8 @@ function refuse(
 ): Effect[] {
   transfer.refused = true;
   ctx.metrics.inc("file_transfers", "refused");
-  return [error(link, code, detail)];
+  // Naming its FILE_START (msg_ref): the sender knows which file failed.
+  return [refusalOf(link, code, detail, transfer.ref)];
 }
 
 /** Bytes a chunk's ciphertext may decode to in this transfer's mode. */
@@ -108,9 +115,10 @@ function chunkFits(transfer: Transfer, ciphertext: string): boolean {
 
 const startFromUser: Route<"FILE_START"> = {
   signers: boundUserSigner,
-  handle(ctx, frame, link, raw) {
+  async handle(ctx, frame, link, raw) {
     const { state, config } = ctx;
     const p = frame.payload;
+    const ref = await msgRef(p);
     const key = transferKey(frame.from, p.file_id);
     if (state.transfers.has(key)) {
       return [error(link, ErrorCode.BAD_REQUEST, "duplicate FILE_START")];
@@ -132,6 +140,7 @@ const startFromUser: Route<"FILE_START"> = {
       maxChunks: Math.min(config.limits.maxChunks, p.size),
       chunks: 0,
       lastActivity: ctx.now(),
+      ref,
     };
     state.transfers.set(key, transfer);
     if (p.size > config.limits.maxFileBytes) {
@@ -149,10 +158,11 @@ const startFromUser: Route<"FILE_START"> = {
       state.transfers.delete(key);
       ctx.metrics.inc("file_transfers", "refused");
       return [
-        error(
+        refusalOf(
           link,
           ErrorCode.RATE_LIMITED,
           `at most ${config.limits.transfersPerUser} transfers at once`,
+          ref,
         ),
       ];
     }

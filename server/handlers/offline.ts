@@ -12,7 +12,7 @@ import { buildUserDeliver } from "../../protocol/builders.ts";
 import { ErrorCode } from "../../protocol/errors.ts";
 import type { ServerDeliverDmPayload } from "../../protocol/types.ts";
 import { type NodeContext, pinnedSigner, type Route, signed } from "../context.ts";
-import { type Effect, error, persist, send } from "../effects.ts";
+import { type Effect, error, persist, refusalOf, send } from "../effects.ts";
 import type { Link } from "../link.ts";
 import { enqueue, quotaProblem, removeItems, waitingFor } from "../offline_queue.ts";
 
@@ -28,16 +28,25 @@ export interface QueueItem {
   notify: boolean;
   /** Whether it counts as an item in the quotas (a file: only its FILE_START). */
   counts: boolean;
+  /** Bytes it takes against the byte quotas when it counts (a file: all its frames, as declared). */
+  quotaBytes?: number;
 }
 
 /** Where the sender of an item is: on `link` (ours), or behind the server link `link`. */
 type Reply = { link: Link; viaServer: boolean };
 
 const queuedFiles = new WeakMap<NodeContext["state"], Set<string>>();
+/** Files in the middle of being queued here, at most (the oldest are forgotten beyond). */
+const MAX_QUEUED_FILES = 10_000;
 /** Files whose FILE_START was queued here: their chunks and end follow it into the queue. */
 function filesOf(ctx: NodeContext): Set<string> {
   let set = queuedFiles.get(ctx.state);
   if (!set) queuedFiles.set(ctx.state, set = new Set());
+  // A FILE_START whose end never came must not hold memory for ever.
+  for (const key of set) {
+    if (set.size <= MAX_QUEUED_FILES) break;
+    set.delete(key);
+  }
   return set;
 }
 
@@ -76,7 +85,7 @@ async function queueHere(ctx: NodeContext, entry: QueueItem, reply: Reply): Prom
       ctx.config.limits,
       entry.recipient,
       entry.sender,
-      entry.item.length,
+      entry.quotaBytes ?? entry.item.length,
       now,
     )
     : null;
@@ -102,7 +111,7 @@ async function answer(
   outcome: { queued_at: number } | { refused: string },
 ): Promise<Effect[]> {
   if ("refused" in outcome && !reply.viaServer) {
-    return [error(reply.link, ErrorCode.RATE_LIMITED, outcome.refused)];
+    return [refusalOf(reply.link, ErrorCode.RATE_LIMITED, outcome.refused, entry.ref)];
   }
   // MSG_QUEUED is ours: a dialect server (which cannot forward it) is not sent one.
   const peer = reply.link.peerId;
@@ -122,7 +131,9 @@ const queuedRoute: Route<"MSG_QUEUED"> = {
     const link = ctx.state.localUsers.get(frame.to);
     if (!link) return [];
     const { refused, ...notice } = frame.payload;
-    if (refused !== undefined) return [error(link, ErrorCode.RATE_LIMITED, refused)];
+    if (refused !== undefined) {
+      return [refusalOf(link, ErrorCode.RATE_LIMITED, refused, notice.msg_ref)];
+    }
     return [send(link, await signed(ctx, "MSG_QUEUED", frame.to, notice))];
   },
 };

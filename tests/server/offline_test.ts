@@ -85,12 +85,20 @@ Deno.test("offline delivery: three DMs and a file wait for bob across a restart,
 });
 
 Deno.test("offline delivery: kill -9 after queued loses nothing; quotas, expiry and unknown users answer clearly", async () => {
-  const { cluster, nodes: [s1] } = await Cluster.mesh(["s1"], 0, ["--queue-messages", "2"]);
+  const { cluster, nodes: [s1] } = await Cluster.mesh(["s1"], 0, [
+    "--queue-messages",
+    "2",
+    "--queue-bytes",
+    "40000",
+  ]);
   let alice: ClientProcess | undefined;
   let bob: ClientProcess | undefined;
   try {
     const away = await awayUser(cluster, s1, "bob", 1);
-    alice = await ClientProcess.start(cluster, s1, "alice", await fixtureKeys(0));
+    const outbox = `${cluster.dir}/outbox`;
+    await Deno.mkdir(outbox);
+    await Deno.writeFile(`${outbox}/big.bin`, randomBytes(30_000));
+    alice = await ClientProcess.start(cluster, s1, "alice", await fixtureKeys(0), [outbox]);
     await alice.send(`/tell ${away.userId} before the crash`);
     await alice.next((e) => e.event === "queued");
     await s1.kill9();
@@ -100,19 +108,26 @@ Deno.test("offline delivery: kill -9 after queued loses nothing; quotas, expiry 
       30_000,
     );
 
+    // A file counts with its declared size: 30 kB (about 42 kB queued) is over 40000 bytes.
+    await alice.send(`/file ${away.userId} ${outbox}/big.bin`);
+    const tooBig = await alice.next((e) => e.event === "error");
+    assert.equal(tooBig.code, "RATE_LIMITED");
+    assert.match(String(tooBig.detail), /offline queue is full \(40000 bytes\)/);
+    await new Promise((r) => setTimeout(r, 1100)); // one ERROR per second per link
+
     // Quota: the second fits, the third is refused with a clear error.
     await alice.send(`/tell ${away.userId} second`);
     await alice.next((e) =>
       e.event === "queued" && alice!.events.filter((q) => q.event === "queued").length === 2
     );
     await alice.send(`/tell ${away.userId} third`);
-    const full = await alice.next((e) => e.event === "error");
+    const full = await alice.next((e) => e.event === "error" && e !== tooBig);
     assert.equal(full.code, "RATE_LIMITED");
     assert.match(String(full.detail), /offline queue is full \(2 items\)/);
 
     // Nobody knows this id: USER_NOT_FOUND, not queued.
     await alice.send(`/tell ${crypto.randomUUID()} anyone?`);
-    const unknown = await alice.next((e) => e.event === "error" && e.code !== "RATE_LIMITED");
+    const unknown = await alice.next((e) => e.event === "error" && e.code === "USER_NOT_FOUND");
     assert.equal(unknown.code, "USER_NOT_FOUND");
 
     bob = await ClientProcess.again(cluster, s1, away);
