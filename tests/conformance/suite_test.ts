@@ -4,7 +4,8 @@
 // it; the JSON and JUnit reports are well formed.
 
 import assert from "node:assert/strict";
-import { Cluster } from "../_cluster.ts";
+import { Cluster, fixtureKeys } from "../_cluster.ts";
+import { DialectAServer } from "../dialects/a_server.ts";
 import { brokenRelay, nonsenseServer, suiteKeys as keysDir } from "./_broken_server.ts";
 
 const MAIN = new URL("../../conformance/main.ts", import.meta.url).pathname;
@@ -160,5 +161,48 @@ Deno.test("conformance: a peer answering nonsense gets FAILs with evidence, neve
   } finally {
     await fake.close();
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("conformance --dialect A: the suite logs in to a dialect A server by password and reports what A lacks", async () => {
+  const cluster = await Cluster.create(0);
+  const tls = {
+    cert: await Deno.readTextFile(cluster.certs.cert),
+    key: await Deno.readTextFile(cluster.certs.key),
+  };
+  const a = new DialectAServer(await fixtureKeys(6), tls);
+  try {
+    const run = await suite([
+      "--server",
+      a.url,
+      "--ca",
+      cluster.certs.caCert,
+      "--dialect",
+      "A",
+      "--login-password",
+      "pw",
+      "--keys",
+      await keysDir(cluster.dir),
+      "--only",
+      "hello.,list.,files.dm,dm.same-server",
+      "--timeout-ms",
+      "1500",
+      "--json",
+    ]);
+    const c = byId(run.checks);
+    // A's hello form works: users log in, /list answers as COMMAND, files are relayed.
+    for (const id of ["hello.name-in-use", "list.command", "files.dm"]) {
+      assert.equal(c[id].status, "PASS", `${id}: ${c[id].detail}`);
+    }
+    // What A cannot be asked is skipped with the reason; what it does not do fails, with evidence.
+    assert.equal(c["hello.accept"].status, "SKIP");
+    assert.equal(c["dm.same-server"].status, "SKIP");
+    assert.match(c["dm.same-server"].detail, /no key in its welcome/);
+    assert.equal(c["hello.wrong-signature"].status, "FAIL");
+    assert.match(c["hello.wrong-signature"].detail, /expected: ERROR INVALID_SIG or AUTH_FAILED/);
+    assert.equal(run.code, 1);
+  } finally {
+    await a.stop();
+    await cluster.close();
   }
 });
