@@ -297,8 +297,7 @@ export class SocpClient implements ReceiveContext {
       .catch(() => {}); // a closed socket: the frame is lost with it
   }
 
-  /** Waits while more than 1 MiB is buffered on the socket (SOCP.md §8.1). */
-  /** Waits until at most `limit` bytes wait in the socket (back-pressure). */
+  /** Waits until at most `limit` bytes (default 1 MiB, SOCP.md §8.1) wait in the socket. */
   async #drain(limit = MAX_BUFFERED): Promise<void> {
     while (this.#socket && this.#socket.bufferedAmount > limit) {
       await new Promise((r) => setTimeout(r, 10));

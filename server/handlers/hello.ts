@@ -7,7 +7,6 @@
  * @module
  */
 
-import { handOver } from "./offline.ts";
 import { msgRef } from "../../protocol/dedup.ts";
 import { ErrorCode } from "../../protocol/errors.ts";
 import { verifyFrame } from "../../protocol/transport_sig.ts";
@@ -29,6 +28,7 @@ import { presenceEntry, verbatimPresenceLinks } from "../presence.ts";
 import { TokenBucket } from "../rate.ts";
 import { type DirectoryEntry, LOCAL } from "../state.ts";
 import type { BindingRow, UserRow } from "../store.ts";
+import { handOver } from "./offline.ts";
 
 const OPTIONAL_META = ["extras", "avatar_url", "pronouns", "age"] as const;
 
