@@ -236,10 +236,28 @@ export class ChatState {
     }
   }
 
-  #file(key: string, id: string): FileEntry | undefined {
-    return this.conversations.get(key)?.messages.findLast((m) =>
-      m.file?.id === id && m.file.direction === "in"
-    )?.file;
+  /** The line of an incoming file (made at its first event), in its conversation. */
+  #incoming(
+    e: { fileId: string; from: string; fromName: string; name: string; mode: "dm" | "public" },
+    size: number,
+  ): { file: FileEntry; message: ChatMessage } {
+    const key = e.mode === "public" ? PUBLIC : e.from;
+    const found = this.conversations.get(key)?.messages.findLast((m) =>
+      m.file?.id === e.fileId && m.file.direction === "in"
+    );
+    if (found) return { file: found.file!, message: found };
+    const file: FileEntry = { id: e.fileId, name: e.name, size, done: 0, direction: "in" };
+    const message: ChatMessage = {
+      from: e.from,
+      fromName: e.fromName,
+      own: false,
+      ts: this.#now(),
+      text: null,
+      verified: false,
+      file,
+    };
+    this.#add(key, message);
+    return { file, message };
   }
 
   /** Takes one client event. */
@@ -288,39 +306,13 @@ export class ChatState {
         this.#notice(e.to, `${this.label(e.to)} is offline: your message waits on their server`);
         break;
       case "receiving": {
-        const key = e.mode === "public" ? PUBLIC : e.from;
-        const file = this.#file(key, e.fileId);
-        if (file) file.done = Math.max(file.done, e.received);
-        else {
-          this.#add(key, {
-            from: e.from,
-            fromName: e.fromName,
-            own: false,
-            ts: this.#now(),
-            text: null,
-            verified: false,
-            file: { id: e.fileId, name: e.name, size: e.total, done: e.received, direction: "in" },
-          });
-        }
+        const { file } = this.#incoming(e, e.total);
+        file.done = Math.max(file.done, e.received);
         break;
       }
       case "file": {
-        const key = e.mode === "public" ? PUBLIC : e.from;
-        let file = this.#file(key, e.fileId);
-        if (!file) {
-          file = { id: e.fileId, name: e.name, size: e.size, done: 0, direction: "in" };
-          this.#add(key, {
-            from: e.from,
-            fromName: e.fromName,
-            own: false,
-            ts: this.#now(),
-            text: null,
-            verified: e.verified,
-            file,
-          });
-        }
+        const { file, message } = this.#incoming(e, e.size);
         Object.assign(file, { done: e.size, url: e.path, sha256: e.sha256, name: e.name });
-        const message = this.conversations.get(key)!.messages.findLast((m) => m.file === file)!;
         message.verified = e.verified;
         break;
       }

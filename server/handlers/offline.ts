@@ -124,12 +124,16 @@ async function answer(
   return [send(reply.link, frame)];
 }
 
-/** MSG_QUEUED from a home server: told to our local sender, signed by us (or an ERROR). */
+/**
+ * MSG_QUEUED from a home server: told to our local sender, signed by us (or
+ * an ERROR). Only the recipient's home may say so: another pinned peer
+ * cannot make our users believe a message waits somewhere.
+ */
 const queuedRoute: Route<"MSG_QUEUED"> = {
   signers: (ctx, frame) => pinnedSigner(ctx, frame.from),
   async handle(ctx, frame) {
     const link = ctx.state.localUsers.get(frame.to);
-    if (!link) return [];
+    if (!link || ctx.store.getBinding(frame.payload.user_id)?.home !== frame.from) return [];
     const { refused, ...notice } = frame.payload;
     if (refused !== undefined) {
       return [refusalOf(link, ErrorCode.RATE_LIMITED, refused, notice.msg_ref)];

@@ -181,3 +181,35 @@ Deno.test("file-ack: a whole relayed file is confirmed by a signed ACK of its FI
   assert.deepEqual(acks(refused.effects), [], "a refused transfer is never confirmed");
   env.close();
 });
+
+Deno.test("MSG_QUEUED from a pinned peer is passed on only when that peer is the recipient's home", async () => {
+  const { env, sender, link: userLink } = world();
+  const home: Identity = { id: crypto.randomUUID(), keys: KEYS.A };
+  const rogue: Identity = { id: crypto.randomUUID(), keys: KEYS.B };
+  for (const peer of [home, rogue]) env.ctx.state.pins.set(peer.id, peer.keys.publicKey);
+  const recipient = crypto.randomUUID();
+  env.ctx.store.putBinding({
+    user_id: recipient,
+    pubkey: KEYS.B.publicKey.b64,
+    home: home.id,
+    key_version: 1,
+    registered_at: 1,
+    first_seen: 1,
+    confirmed: 1,
+    proof_ts: 0,
+  });
+  const notice = { user_id: recipient, msg_ref: "ab".repeat(32), queued_at: Date.now() };
+  const told = async (from: Identity) => {
+    const frame = await buildSigned(from, "MSG_QUEUED", sender.id, notice);
+    const effects = await receive(
+      env.ctx,
+      env.tables,
+      env.link("server", from.id),
+      JSON.stringify(frame),
+    );
+    return effects.filter((e) => e.kind === "send" && e.link === userLink).length;
+  };
+  assert.equal(await told(rogue), 0, "a peer that is not the home is ignored");
+  assert.equal(await told(home), 1, "the home's notice reaches the sender, signed by us");
+  env.close();
+});
