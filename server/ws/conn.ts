@@ -21,6 +21,11 @@ import tls from "node:tls";
 export interface ByteConn {
   /** Reads into `p`; `null` at end of stream. */
   read(p: Uint8Array): Promise<number | null>;
+  /**
+   * The next bytes in a buffer of the conn's own, where it has one: a reader
+   * then holds no buffer of its own while it waits (4 KiB per idle socket).
+   */
+  readChunk?(): Promise<Uint8Array | null>;
   /** Writes from `p`, resolving with how many bytes were taken. */
   write(p: Uint8Array): Promise<number>;
   /** Closes at once; pending reads and writes reject. */
@@ -28,8 +33,15 @@ export interface ByteConn {
   readonly remoteAddr: Deno.Addr;
 }
 
-const RAW_MIN = 4096;
+// Most reads of an idle link are small (a ping, a short frame): it waits with 1 KiB.
+const RAW_MIN = 1024;
 const RAW_MAX = 64 * 1024;
+/**
+ * Raw bytes pushed into the TLS layer between two takes of the reader: the
+ * pump runs ahead of TLS's asynchronous decryption, and unbounded it queued
+ * megabytes of a peer's stream before the reader saw the first of them.
+ */
+const RAW_BUDGET = 256 * 1024;
 
 /**
  * TLS over a TCP `Deno.Conn`, reading raw bytes only on demand. Create it with
@@ -47,6 +59,8 @@ export class TlsConn implements ByteConn {
   /** A `read` found no plaintext: raw bytes are wanted. */
   #waiting = false;
   #pumping = false;
+  /** Raw bytes pushed since the reader last took plaintext (see RAW_BUDGET). */
+  #pushed = 0;
   #rest: Uint8Array | null = null;
   #ended = false;
   #closed = false;
@@ -132,7 +146,7 @@ export class TlsConn implements ByteConn {
     this.#pumping = true;
     let buffer = new Uint8Array(RAW_MIN);
     try {
-      while ((this.#handshaking || this.#waiting) && !this.#closed) {
+      while ((this.#handshaking || this.#waiting) && !this.#closed && this.#pushed < RAW_BUDGET) {
         const n = await this.#raw.read(buffer);
         if (n === null) {
           this.#duplex.push(null);
@@ -140,7 +154,10 @@ export class TlsConn implements ByteConn {
         }
         // The TLS layer keeps what it is given, so hand it a copy and reuse the buffer.
         this.#duplex.push(buffer.slice(0, n));
+        this.#pushed += n;
+        // Grow for bulk transfers, and shrink again once reads are small.
         if (n === buffer.length && buffer.length < RAW_MAX) buffer = new Uint8Array(RAW_MAX);
+        else if (n <= RAW_MIN && buffer.length > RAW_MIN) buffer = new Uint8Array(RAW_MIN);
       }
     } catch (e) {
       this.#error ??= e instanceof Error ? e : new Error(String(e));
@@ -152,17 +169,28 @@ export class TlsConn implements ByteConn {
   }
 
   async read(p: Uint8Array): Promise<number | null> {
+    const chunk = this.#rest ?? await this.readChunk();
+    if (chunk === null) return null;
+    const n = Math.min(p.length, chunk.length);
+    p.set(n === chunk.length ? chunk : chunk.subarray(0, n));
+    this.#rest = n < chunk.length ? chunk.subarray(n) : null;
+    return n;
+  }
+
+  async readChunk(): Promise<Uint8Array | null> {
+    if (this.#rest) {
+      const rest = this.#rest;
+      this.#rest = null;
+      return rest;
+    }
     while (true) {
       if (this.#closed) throw new Deno.errors.BadResource("connection closed");
-      const chunk: Uint8Array | null = this.#rest ?? this.#tls.read();
+      const chunk: Uint8Array | null = this.#tls.read();
       if (chunk && chunk.length > 0) {
-        const n = Math.min(p.length, chunk.length);
-        p.set(n === chunk.length ? chunk : chunk.subarray(0, n));
-        this.#rest = n < chunk.length ? chunk.subarray(n) : null;
         this.#waiting = false;
-        return n;
+        this.#pushed = 0;
+        return chunk;
       }
-      this.#rest = null;
       if (this.#error) throw this.#error;
       if (this.#ended) return null;
       this.#waiting = true;

@@ -212,6 +212,7 @@ export class WsSocket implements LinkSocket {
       this.#initial = null;
       await this.#deliver(initial);
     }
+    if (this.#conn.readChunk) return await this.#readChunks(this.#conn.readChunk.bind(this.#conn));
     let buffer = new Uint8Array(MIN_READ);
     while (this.#reading) {
       let n: number | null;
@@ -229,6 +230,21 @@ export class WsSocket implements LinkSocket {
       } else if (n < buffer.length / 16 && buffer.length > MIN_READ) {
         buffer = new Uint8Array(buffer.length / 4);
       }
+    }
+  }
+
+  /** The read loop over a conn that hands out its own buffers (TLS). */
+  async #readChunks(readChunk: () => Promise<Uint8Array | null>): Promise<void> {
+    while (this.#reading) {
+      let chunk: Uint8Array | null;
+      try {
+        chunk = await readChunk();
+      } catch (e) {
+        return this.#abort(e);
+      }
+      if (chunk === null) return this.#abort(null);
+      this.#lastReceived = Date.now();
+      await this.#deliver(chunk);
     }
   }
 
