@@ -9,6 +9,7 @@
 
 import { VERSION } from "../version.ts";
 import { type CryptoChoice, isCryptoChoice } from "../crypto/select.ts";
+import { isTrimChoice, type TrimChoice } from "./memory_trim.ts";
 import { parseArgs } from "node:util";
 import { DEFAULT_LIMITS, type Limits } from "../protocol/limits.ts";
 import type { LogFormat, LogLevel } from "./log.ts";
@@ -53,6 +54,8 @@ export interface NodeConfig {
   logFormat: LogFormat;
   /** The RSA backend (`--crypto`): WebCrypto, OpenSSL through FFI, or OpenSSL when it loads. */
   crypto: CryptoChoice;
+  /** Whether freed memory is given back to the system (`--trim-memory`; FFI to glibc). */
+  trimMemory: TrimChoice;
   /** Accept a bootstrap introducer whose key the list does not give. */
   allowUnpinnedIntroducer: boolean;
   /**
@@ -252,6 +255,12 @@ const FLAGS: Record<string, FlagSpec> = {
     type: "string",
     arg: "NAME",
     help: "RSA backend: webcrypto | openssl (needs --allow-ffi) | auto (default webcrypto)",
+  },
+  "trim-memory": {
+    type: "string",
+    arg: "WHEN",
+    help:
+      "give freed memory back to the system: auto (when FFI is granted) | on (needs --allow-ffi) | off",
   },
   "allow-unpinned-introducer": {
     type: "boolean",
@@ -485,6 +494,8 @@ export function parseConfig(role: Role, args: string[], env: Record<string, stri
   if (!["json", "text"].includes(logFormat)) return { ok: false, error: "--log-format: json|text" };
   const crypto = str("crypto") ?? "webcrypto";
   if (!isCryptoChoice(crypto)) return { ok: false, error: "--crypto: webcrypto|openssl|auto" };
+  const trimMemory = str("trim-memory") ?? "auto";
+  if (!isTrimChoice(trimMemory)) return { ok: false, error: "--trim-memory: auto|on|off" };
 
   const insecurePlain = bool("insecure-plain");
   const tlsCert = str("tls-cert");
@@ -516,6 +527,7 @@ export function parseConfig(role: Role, args: string[], env: Record<string, stri
       logLevel,
       logFormat,
       crypto,
+      trimMemory,
       allowUnpinnedIntroducer: bool("allow-unpinned-introducer"),
       acceptUnverifiedWelcome: bool("accept-unverified-welcome"),
       acceptUnsignedServers: bool("accept-unsigned-servers"),

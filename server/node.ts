@@ -35,6 +35,7 @@ import { Store } from "./store.ts";
 import { readFrames } from "./_intake.ts";
 import { dialPeer, listen } from "./_transport.ts";
 import { expireQueue } from "./offline_queue.ts";
+import { memoryTrimFor, TrimSchedule } from "./memory_trim.ts";
 import type { WsServer } from "./ws/listener.ts";
 import type { LinkSocket, WsSocket } from "./ws/socket.ts";
 
@@ -80,6 +81,7 @@ export class SocpNode implements MeshHost, HttpEndpoint {
   #http?: WsServer;
   #stopped = false;
   #crypto: CryptoInUse = { backend: "webcrypto", version: "WebCrypto" };
+  #trim: TrimSchedule | null = null;
 
   private constructor(ctx: NodeContext, caCerts: string[] | undefined, lock: DataDirLock) {
     this.ctx = ctx;
@@ -152,10 +154,23 @@ export class SocpNode implements MeshHost, HttpEndpoint {
       const scheme = config.insecurePlain ? "http" : "https";
       log.info("web client", { url: `${scheme}://${config.host}:${state.address.port}/` });
     }
+    const trimmer = memoryTrimFor(config.trimMemory);
+    if (trimmer && "error" in trimmer) {
+      await node.stop();
+      throw new Error(trimmer.error);
+    }
+    log.info("memory trim", { on: trimmer !== null });
+    node.#trim = trimmer &&
+      new TrimSchedule(
+        trimmer,
+        (returned, ms) =>
+          log.debug("memory trimmed", { returned_mb: round1(returned / 1048576), ms: round1(ms) }),
+      );
     node.mesh.start(options.bootstrap ?? config.introducers);
     node.#sweep = setInterval(() => {
       expireTransfers(ctx);
       expireOfflineItems(ctx);
+      node.#trim?.tick();
     }, 5_000);
     expireOfflineItems(ctx);
     return node;
@@ -195,6 +210,7 @@ export class SocpNode implements MeshHost, HttpEndpoint {
     link.target = options.target;
     link.introducerKey = options.introducerKey;
     state.allLinks.add(link);
+    this.#trim?.linkChanged();
     if (link.kind === "pending") {
       const timer = setTimeout(() => {
         this.#firstFrameTimers.delete(link);
@@ -311,6 +327,7 @@ export class SocpNode implements MeshHost, HttpEndpoint {
 
   #lost(link: Link): void {
     if (!this.ctx.state.allLinks.delete(link)) return; // already handled
+    this.#trim?.linkChanged();
     this.#clearFirstFrameTimer(link);
     link.ticket?.release();
     if (this.#stopped) return;
@@ -346,6 +363,9 @@ export class SocpNode implements MeshHost, HttpEndpoint {
       uptime_ms: this.ctx.now() - this.#startedAt,
       crypto: this.#crypto.backend,
       memory: Deno.memoryUsage(),
+      memory_trim: this.#trim
+        ? { trims: this.#trim.trims, returned: this.#trim.returnedBytes }
+        : null,
       frames: metrics.snapshot(),
     };
   }
@@ -358,6 +378,7 @@ export class SocpNode implements MeshHost, HttpEndpoint {
     this.channel.stop();
     this.presence.stop();
     clearInterval(this.#sweep);
+    this.#trim?.close();
     const links = [...state.allLinks];
     const goodbye = links.length === 0 ? "" : JSON.stringify(
       await signFrame(
@@ -382,6 +403,10 @@ export class SocpNode implements MeshHost, HttpEndpoint {
     this.#lock.release();
     log.info("stopped");
   }
+}
+
+function round1(n: number): number {
+  return Math.round(n * 10) / 10;
 }
 
 /** Drops offline items past their expiry (a failing write is logged, and retried next sweep). */

@@ -43,7 +43,8 @@ export function serverPermissions(config: NodeConfig): string[] {
     ]),
     list("--allow-write", [config.dataDir]),
     "--allow-env=SOCP_*",
-    ...ffiFor(config.crypto),
+    // `--trim-memory on` reaches glibc through FFI too; `auto` uses FFI only when granted anyway.
+    ...(config.trimMemory === "on" ? ["--allow-ffi"] : ffiFor(config.crypto)),
   ];
 }
 
