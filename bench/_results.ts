@@ -97,6 +97,10 @@ export const DM_SHARE_TARGET: Record<BackendName, number> = { webcrypto: 0.9, op
 export const DM_SPEEDUP_TARGET = 1.7;
 /** DM p99 at half the peak rate, ms, each backend. */
 export const DM_HALF_P99_MS = 40;
+/** Hellos/s over (sign ceiling ÷ server signatures per hello), in every band of the ramp. */
+export const HELLO_RATE_TARGET = 0.8;
+/** Server RSS per idle user, KB. */
+export const IDLE_USER_KB_TARGET = 64;
 /** The full run on two cores, seconds. */
 export const RUN_SECONDS = 600;
 
@@ -132,6 +136,21 @@ export function targets(r: BenchResults): Target[] {
       value: dm.latencyAtHalf.p99,
       target: `< ${DM_HALF_P99_MS}`,
       met: dm.latencyAtHalf.p99 < DM_HALF_P99_MS,
+    });
+  }
+  for (const b of r.crypto.backends) {
+    const conn = r.runs[b]?.connections;
+    if (!conn) continue;
+    out.push({
+      what: `hellos/s with ${LABEL[b]} ÷ (sign ceiling ÷ signatures per hello), slowest band`,
+      value: conn.lowestBandRatio,
+      target: `≥ ${HELLO_RATE_TARGET}`,
+      met: conn.lowestBandRatio >= HELLO_RATE_TARGET,
+    }, {
+      what: `server RSS per idle user with ${LABEL[b]} (KB)`,
+      value: conn.rssPerUserKb,
+      target: `≤ ${IDLE_USER_KB_TARGET}`,
+      met: conn.rssPerUserKb <= IDLE_USER_KB_TARGET,
     });
   }
   if (!r.quick) {

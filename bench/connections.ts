@@ -4,7 +4,7 @@
 // the bench server is widened to cover the time they wait (the window costs
 // nothing per frame). A profiled tail then reconnects a slice of the users.
 
-import { Cluster } from "../tests/_cluster.ts";
+import { Cluster, type NodeProcess } from "../tests/_cluster.ts";
 import { type BackendName, type BenchEnv, scaled } from "./_env.ts";
 import { cpuMs, selfCpuMs } from "./_machine.ts";
 import { BENCH_NODE_ARGS, type NodeRates, nodeRates, sampleNode, startMesh } from "./_nodes.ts";
@@ -26,8 +26,13 @@ export interface ConnectionsResult {
   hellosPerSec: number;
   /** Hellos per second in each band of the ramp, e.g. users 0–1000, 1000–2000… */
   bands: { upTo: number; hellosPerSec: number }[];
-  /** Hello rate over the server's backend's sign ceiling (4 in flight). */
+  /**
+   * Hello rate over what RSA allows: the server's backend's sign ceiling (4 in
+   * flight) divided by the server signatures a hello cost.
+   */
   ratio: number;
+  /** The slowest band's rate over the same bound (the rate must stay flat as users grow). */
+  lowestBandRatio: number;
   /** Server signatures, OAEP wraps and public-channel rotations per hello during the ramp. */
   perHello: { signs: number; wraps: number; rotations: number };
   server: NodeRates;
@@ -36,6 +41,10 @@ export interface ConnectionsResult {
   rssBeforeMb: number;
   rssAfterMb: number;
   rssPerUserKb: number;
+  /** Per idle user, KB, from the server's `Deno.memoryUsage()`: V8 heap in use, outside V8 (ArrayBuffers), the rest. */
+  memoryPerUserKb: { heapUsed: number; heapFree: number; external: number; native: number };
+  /** Seconds from the ramp's end until RSS was measured (CPU idle, then `--trim-memory` done). */
+  settleSeconds: number;
   profile: ProfileSummary;
 }
 
@@ -56,6 +65,39 @@ async function connectAll(
     onConnected(++connected);
   });
   return (performance.now() - started) / 1000;
+}
+
+interface MemoryNow {
+  rss: number;
+  heapTotal: number;
+  heapUsed: number;
+  external: number;
+}
+
+/** The server's `Deno.memoryUsage()` and its count of memory trims, from `/healthz`. */
+async function memoryOf(
+  server: NodeProcess,
+): Promise<{ memory: MemoryNow; trims: number }> {
+  const health = await server.health() as Record<string, unknown>;
+  const trim = health.memory_trim as { trims: number } | null;
+  return { memory: health.memory as MemoryNow, trims: trim?.trims ?? 0 };
+}
+
+/**
+ * Waits until the server's trims stop (it trims for 30 s after a change), at
+ * most 60 s; a quick run does not wait.
+ */
+async function trimsDone(server: NodeProcess, env: BenchEnv): Promise<MemoryNow> {
+  let last = await memoryOf(server);
+  if (env.quick) return last.memory;
+  let still = 0;
+  for (let i = 0; i < 30 && still < 3; i++) {
+    await sleep(2000);
+    const now = await memoryOf(server);
+    still = now.trims === last.trims ? still + 1 : 0;
+    last = now;
+  }
+  return last.memory;
 }
 
 /** Waits until the server's CPU use falls below a fifth of a core (rotations done). */
@@ -90,8 +132,11 @@ export async function benchConnections(
       String(inFlight * 4),
       "--clock-window-ms",
       "900000",
+      // Both backends give freed memory back alike (FFI to glibc), so RSS compares.
+      "--trim-memory",
+      "on",
     ];
-    const [server] = await startMesh(cluster, 1, args, [INSPECT_FLAG]);
+    const [server] = await startMesh(cluster, 1, args, [INSPECT_FLAG, "--allow-ffi"]);
     env.progress(`connections (${env.crypto}): signing ${target + tail} hellos before the ramp`);
     const presignStarted = performance.now();
     const hellos = await signHellos(users);
@@ -99,6 +144,7 @@ export async function benchConnections(
     const presignSeconds = round((performance.now() - presignStarted) / 1000, 1);
 
     await settle(server.pid!);
+    const memoryBefore = await trimsDone(server, env);
     const before = await sampleNode(server, cluster);
     const driverBefore = selfCpuMs();
     env.progress(`connections (${env.crypto}): ramp to ${target} users, ${inFlight} in flight`);
@@ -124,7 +170,10 @@ export async function benchConnections(
     const after = await sampleNode(server, cluster);
     const driverCores = round((selfCpuMs() - driverBefore) / (after.at - before.at), 2);
     env.progress(`connections (${env.crypto}): waiting for the server to go idle, then RSS`);
+    const rampEnded = performance.now();
     await settle(server.pid!);
+    const memoryIdle = await trimsDone(server, env);
+    const settleSeconds = round((performance.now() - rampEnded) / 1000, 1);
     const idle = await sampleNode(server, cluster);
 
     env.progress(`connections (${env.crypto}): profiled tail, ${tail} users reconnect`);
@@ -145,6 +194,13 @@ export async function benchConnections(
     const hellosPerSec = target / rampSeconds;
     const per = (field: "sign" | "encrypt") =>
       round(((after.rsa[field] ?? 0) - (before.rsa[field] ?? 0)) / target, 2);
+    const signs = per("sign");
+    // What RSA allows: the sign ceiling over the signatures one hello costs.
+    const rsaBound = rsaOf(ceilings, env).sign.four / Math.max(signs, 1);
+    const kb = (field: keyof MemoryNow) =>
+      round((memoryIdle[field] - memoryBefore[field]) / 1024 / target, 1);
+    const heapFree = (m: MemoryNow) => m.heapTotal - m.heapUsed;
+    const rssDelta = (idle.rssKb - before.rssKb) * 1024;
     return {
       crypto: env.crypto,
       users: target,
@@ -153,9 +209,10 @@ export async function benchConnections(
       rampSeconds: round(rampSeconds, 1),
       hellosPerSec: round(hellosPerSec, 1),
       bands,
-      ratio: ratio(hellosPerSec, rsaOf(ceilings, env).sign.four),
+      ratio: ratio(hellosPerSec, rsaBound),
+      lowestBandRatio: ratio(Math.min(...bands.map((b) => b.hellosPerSec)), rsaBound),
       perHello: {
-        signs: per("sign"),
+        signs,
         wraps: per("encrypt"),
         rotations: round((after.channelVersion - before.channelVersion) / target, 3),
       },
@@ -164,6 +221,17 @@ export async function benchConnections(
       rssBeforeMb: round(before.rssKb / 1024, 1),
       rssAfterMb: round(idle.rssKb / 1024, 1),
       rssPerUserKb: round((idle.rssKb - before.rssKb) / target, 1),
+      memoryPerUserKb: {
+        heapUsed: kb("heapUsed"),
+        heapFree: round((heapFree(memoryIdle) - heapFree(memoryBefore)) / 1024 / target, 1),
+        external: kb("external"),
+        native: round(
+          (rssDelta - (memoryIdle.heapTotal - memoryBefore.heapTotal) -
+            (memoryIdle.external - memoryBefore.external)) / 1024 / target,
+          1,
+        ),
+      },
+      settleSeconds,
       profile,
     };
   } finally {
