@@ -12,6 +12,7 @@ import { HELP, parseCommand } from "./commands.ts";
 import type { ClientEvent } from "./events.ts";
 import { type Palette, PLAIN } from "./colour.ts";
 import { OutgoingFiles } from "./outgoing_files.ts";
+import { IncomingFiles } from "./incoming_files.ts";
 import { clock, progressBar, toJsonLine, toText } from "./render.ts";
 import type { SocpClient } from "./sdk.ts";
 import type { Console } from "./terminal.ts";
@@ -54,13 +55,31 @@ export async function runRepl(options: ReplOptions): Promise<number> {
     const text = toText(event, paint);
     if (text !== null) console.print(text);
   };
-  const off = client.events.on(show);
+  // One status line above the prompt: files being sent, then files arriving.
+  const status = {
+    sending: undefined as string | undefined,
+    arriving: undefined as string | undefined,
+  };
+  const drawStatus = () =>
+    json ||
+    console.status([status.sending, status.arriving].filter(Boolean).join("  ·  ") || undefined);
+  const incoming = new IncomingFiles((text) => {
+    status.arriving = text;
+    drawStatus();
+  });
+  const off = client.events.on((event) => {
+    show(event);
+    if (!json) incoming.observe(event);
+  });
   const note = (kind: string, fields: Record<string, unknown>, text: string) =>
     console.print(
       json ? JSON.stringify({ event: "sent", kind, ...fields }) : paint.own(`[${clock()}] ${text}`),
     );
   const outgoing = new OutgoingFiles({
-    status: (text) => json || console.status(text),
+    status: (text) => {
+      status.sending = text;
+      drawStatus();
+    },
     done: (outcome, file) => {
       if (outcome.kind === "sent") {
         note(
@@ -193,7 +212,7 @@ export async function runRepl(options: ReplOptions): Promise<number> {
             return 0;
         }
       } catch (e) {
-        console.status();
+        drawStatus();
         const code = e instanceof SocpError
           ? e.code
           : e instanceof Deno.errors.NotFound
@@ -208,6 +227,7 @@ export async function runRepl(options: ReplOptions): Promise<number> {
   } finally {
     outgoing.cancel();
     await Promise.all(running);
+    incoming.close();
     off();
     await client.close();
     console.close();
