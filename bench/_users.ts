@@ -65,7 +65,10 @@ export async function signHellos(
   const hellos: string[] = new Array(users.length);
   await eachLimited(users, options.inFlight ?? 4, async (user, i) => {
     const meta = { display_name: user.name, caps: [...(options.caps ?? SDK_CAPS)] };
-    hellos[i] = JSON.stringify(await buildUserHello(user.identity, { meta, ts: options.ts }));
+    // With a presence proof, as the SDK sends it: the server then welcomes with an advert ACK.
+    hellos[i] = JSON.stringify(
+      await buildUserHello(user.identity, { meta, ts: options.ts, proof: true }),
+    );
   });
   return hellos;
 }
