@@ -14,6 +14,8 @@
  * @module
  */
 
+import type { Logger } from "./log.ts";
+
 /** What `--trim-memory` may say. */
 export type TrimChoice = "auto" | "on" | "off";
 
@@ -69,7 +71,7 @@ function ffiGranted(): boolean {
  * The trimmer `choice` asks for: `null` when off (or `auto` without FFI or
  * glibc), an error text when `on` cannot work.
  */
-export function memoryTrimFor(choice: TrimChoice): MallocTrim | null | { error: string } {
+function memoryTrimFor(choice: TrimChoice): MallocTrim | null | { error: string } {
   if (choice === "off" || (choice === "auto" && !ffiGranted())) return null;
   const loaded = loadMallocTrim();
   if ("error" in loaded) {
@@ -151,4 +153,27 @@ export class TrimSchedule {
     this.#closed = true;
     if (!this.#running) this.#trimmer.close();
   }
+}
+
+/**
+ * The schedule `choice` asks for, logging whether it trims (info) and each
+ * trim (debug); `schedule` is null when it does not trim, `error` says why
+ * `on` cannot work.
+ */
+export function trimScheduleFor(
+  choice: TrimChoice,
+  log: Pick<Logger, "info" | "debug">,
+): { schedule: TrimSchedule | null } | { error: string } {
+  const trimmer = memoryTrimFor(choice);
+  if (trimmer && "error" in trimmer) return trimmer;
+  log.info("memory trim", { on: trimmer !== null });
+  const mb = (bytes: number) => Math.round(bytes / 104857.6) / 10;
+  return {
+    schedule: trimmer &&
+      new TrimSchedule(
+        trimmer,
+        (returned, ms) =>
+          log.debug("memory trimmed", { returned_mb: mb(returned), ms: Math.round(ms) }),
+      ),
+  };
 }

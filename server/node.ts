@@ -35,7 +35,7 @@ import { Store } from "./store.ts";
 import { readFrames } from "./_intake.ts";
 import { dialPeer, listen } from "./_transport.ts";
 import { expireQueue } from "./offline_queue.ts";
-import { memoryTrimFor, TrimSchedule } from "./memory_trim.ts";
+import { type TrimSchedule, trimScheduleFor } from "./memory_trim.ts";
 import type { WsServer } from "./ws/listener.ts";
 import type { LinkSocket, WsSocket } from "./ws/socket.ts";
 
@@ -154,23 +154,17 @@ export class SocpNode implements MeshHost, HttpEndpoint {
       const scheme = config.insecurePlain ? "http" : "https";
       log.info("web client", { url: `${scheme}://${config.host}:${state.address.port}/` });
     }
-    const trimmer = memoryTrimFor(config.trimMemory);
-    if (trimmer && "error" in trimmer) {
+    const trim = trimScheduleFor(config.trimMemory, log);
+    if ("error" in trim) {
       await node.stop();
-      throw new Error(trimmer.error);
+      throw new Error(trim.error);
     }
-    log.info("memory trim", { on: trimmer !== null });
-    node.#trim = trimmer &&
-      new TrimSchedule(
-        trimmer,
-        (returned, ms) =>
-          log.debug("memory trimmed", { returned_mb: round1(returned / 1048576), ms: round1(ms) }),
-      );
+    node.#trim = trim.schedule;
     node.mesh.start(options.bootstrap ?? config.introducers);
     node.#sweep = setInterval(() => {
       expireTransfers(ctx);
       expireOfflineItems(ctx);
-      node.#trim?.tick();
+      node.#trim?.tick().catch((e) => log.warn("memory trim failed", { error: String(e) }));
     }, 5_000);
     expireOfflineItems(ctx);
     return node;
@@ -403,10 +397,6 @@ export class SocpNode implements MeshHost, HttpEndpoint {
     this.#lock.release();
     log.info("stopped");
   }
-}
-
-function round1(n: number): number {
-  return Math.round(n * 10) / 10;
 }
 
 /** Drops offline items past their expiry (a failing write is logged, and retried next sweep). */
