@@ -24,6 +24,7 @@ import type { Link, LinkKind } from "./link.ts";
 import type { LinkSocket } from "./ws/socket.ts";
 import { TokenBucket } from "./rate.ts";
 import { BINDINGS_CAP, HEARTBEAT_CAP, type ServerAddress } from "./state.ts";
+import { dialOpening } from "./dialects/write.ts";
 
 /** What the mesh needs from its node. */
 export interface MeshHost {
@@ -223,21 +224,12 @@ export class Mesh {
         target: address,
       });
       const dialect = state.peerDialects.get(serverId);
-      if (dialect === "A") {
-        // A opens and takes links with SERVER_ANNOUNCE and sends nothing back; a socp
-        // server listed as A (by an A introducer) answers with its own and is switched.
-        link.dialect = "A";
-        link.send(JSON.stringify(await this.helloFrame("SERVER_ANNOUNCE", serverId, "pem")));
-      } else if (dialect === "C" || dialect === "B") {
-        // C takes only a JOIN as a link's first frame; B a LINK (in its form: the writer's).
-        link.dialect = dialect;
-        const hello = dialect === "C"
-          ? await this.helloFrame("SERVER_HELLO_JOIN", "*")
-          : await this.helloFrame("SERVER_HELLO_LINK", serverId);
-        await this.#host.apply([send(link, hello)]);
-      } else {
-        link.send(JSON.stringify(await this.helloFrame("SERVER_HELLO_LINK", serverId)));
-        link.send(JSON.stringify(await this.helloFrame("SERVER_ANNOUNCE", "*")));
+      if (dialect && dialect !== "socp") link.dialect = dialect;
+      for (const opening of dialOpening(dialect)) {
+        const to = opening.to === "peer" ? serverId : "*";
+        const frame = await this.helloFrame(opening.type, to, opening.keyForm);
+        if (opening.render) await this.#host.apply([send(link, frame)]);
+        else link.send(JSON.stringify(frame));
       }
       await this.#host.apply([{ kind: "bind", link, peerId: serverId }]);
     } catch (e) {

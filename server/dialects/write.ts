@@ -336,3 +336,36 @@ export function echoesAdoptedState(dialect: Dialect): boolean {
 export function needsPemSenderPub(dialect: Dialect | undefined): boolean {
   return dialect === "A";
 }
+
+/** One frame that opens a link we dialled: which hello, to whom, with which key form. */
+export interface OpeningFrame {
+  type: "SERVER_HELLO_JOIN" | "SERVER_HELLO_LINK" | "SERVER_ANNOUNCE";
+  /** `peer`: the server dialled; `*`: anyone. */
+  to: "peer" | "*";
+  keyForm: "der" | "pem";
+  /** Through the dialect's writer (B wants LINK in its own form), or as built. */
+  render: boolean;
+}
+
+/**
+ * The frames that open a link to a server of `dialect` (decisions 51–55):
+ * A opens and takes links with SERVER_ANNOUNCE, its key as PEM, and answers
+ * nothing (a socp server listed as A answers with its own and is switched);
+ * C takes only a JOIN to `*` as a link's first frame, B only its LINK; socp
+ * peers get LINK and ANNOUNCE.
+ */
+export function dialOpening(dialect: Dialect | undefined): OpeningFrame[] {
+  switch (dialect) {
+    case "A":
+      return [{ type: "SERVER_ANNOUNCE", to: "peer", keyForm: "pem", render: false }];
+    case "C":
+      return [{ type: "SERVER_HELLO_JOIN", to: "*", keyForm: "der", render: true }];
+    case "B":
+      return [{ type: "SERVER_HELLO_LINK", to: "peer", keyForm: "der", render: true }];
+    default:
+      return [
+        { type: "SERVER_HELLO_LINK", to: "peer", keyForm: "der", render: false },
+        { type: "SERVER_ANNOUNCE", to: "*", keyForm: "der", render: false },
+      ];
+  }
+}
