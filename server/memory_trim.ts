@@ -36,8 +36,8 @@ const SYMBOLS = {
 
 /** glibc's `malloc_trim`, loaded. */
 export interface MallocTrim {
-  /** Returns free memory of every arena to the system; resolves with whether any was returned. */
-  trim(): Promise<boolean>;
+  /** Returns free memory of every arena to the system. */
+  trim(): Promise<void>;
   close(): void;
 }
 
@@ -49,7 +49,9 @@ export function loadMallocTrim(): MallocTrim | { error: string } {
     try {
       const lib = Deno.dlopen(candidate, SYMBOLS);
       return {
-        trim: async () => (await lib.symbols.malloc_trim(0n)) === 1,
+        trim: async () => {
+          await lib.symbols.malloc_trim(0n);
+        },
         close: () => lib.close(),
       };
     } catch (e) {

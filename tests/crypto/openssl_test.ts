@@ -9,6 +9,7 @@ import { type RsaBackend, rsaBackend, webCryptoBackend } from "../../protocol/rs
 import { decryptWith, encryptFor, signBytes, verifyBytes } from "../../protocol/rsa.ts";
 import { KEYS } from "../_vectors.ts";
 import { randomBytes } from "../_bytes.ts";
+import { serverWithoutFfi } from "../_no_ffi.ts";
 
 const openssl = loadOpenSsl();
 const text = new TextEncoder();
@@ -93,32 +94,7 @@ Deno.test("a libcrypto that cannot load is a clear error, never a silent fallbac
 });
 
 Deno.test("without --allow-ffi, --crypto openssl stops the server at start and says why", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
-    const run = (crypto: string) =>
-      new Deno.Command("deno", {
-        args: [
-          "run",
-          "--allow-net",
-          `--allow-read=${dir}`,
-          `--allow-write=${dir}`,
-          "--allow-env=SOCP_*",
-          new URL("../../server/main.ts", import.meta.url).pathname,
-          "--insecure-plain",
-          "--port",
-          "0",
-          "--data",
-          dir,
-          "--crypto",
-          crypto,
-        ],
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
-    const out = await run("openssl");
-    assert.equal(out.code, 1);
-    assert.match(new TextDecoder().decode(out.stderr), /--crypto openssl: .*--allow-ffi/);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  const out = await serverWithoutFfi(["--crypto", "openssl"]);
+  assert.equal(out.code, 1);
+  assert.match(out.stderr, /--crypto openssl: .*--allow-ffi/);
 });

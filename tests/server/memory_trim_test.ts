@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { loadMallocTrim, type MallocTrim, TrimSchedule } from "../../server/memory_trim.ts";
 import { parseConfig } from "../../server/config.ts";
 import { Cluster } from "../_cluster.ts";
+import { serverWithoutFfi } from "../_no_ffi.ts";
 
 const MiB = 1024 * 1024;
 
@@ -53,7 +54,6 @@ function countingTrimmer(): MallocTrim & { calls: number; closed: boolean; hold?
     async trim() {
       t.calls++;
       await t.hold;
-      return true;
     },
     close() {
       t.closed = true;
@@ -135,32 +135,9 @@ Deno.test("a server trims with --trim-memory on and FFI; without FFI it stops at
     if (cluster.crypto === "webcrypto") assert.equal(autoTrims, null);
     else assert.notEqual(autoTrims, null);
 
-    const dir = await Deno.makeTempDir();
-    try {
-      const out = await new Deno.Command(Deno.execPath(), {
-        args: [
-          "run",
-          "--allow-net",
-          `--allow-read=${dir}`,
-          `--allow-write=${dir}`,
-          "--allow-env=SOCP_*",
-          new URL("../../server/main.ts", import.meta.url).pathname,
-          "--insecure-plain",
-          "--port",
-          "0",
-          "--data",
-          dir,
-          "--trim-memory",
-          "on",
-        ],
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
-      assert.equal(out.code, 1);
-      assert.match(new TextDecoder().decode(out.stderr), /--trim-memory on: .*--allow-ffi/);
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
+    const out = await serverWithoutFfi(["--trim-memory", "on"]);
+    assert.equal(out.code, 1);
+    assert.match(out.stderr, /--trim-memory on: .*--allow-ffi/);
   } finally {
     await cluster.close();
   }
