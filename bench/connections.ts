@@ -45,6 +45,8 @@ export interface ConnectionsResult {
   memoryPerUserKb: { heapUsed: number; heapFree: number; external: number; native: number };
   /** Seconds from the ramp's end until RSS was measured (CPU idle, then `--trim-memory` done). */
   settleSeconds: number;
+  /** The server's TLS engine, from `/healthz` (`--tls-engine`). */
+  tlsEngine: string;
   profile: ProfileSummary;
 }
 
@@ -132,9 +134,12 @@ export async function benchConnections(
       String(inFlight * 4),
       "--clock-window-ms",
       "900000",
-      // Both backends give freed memory back alike (FFI to glibc), so RSS compares.
+      // Both backends give freed memory back alike (FFI to glibc), so RSS compares,
+      // and serve TLS with the engine that keeps idle connections smallest.
       "--trim-memory",
       "on",
+      "--tls-engine",
+      "openssl",
     ];
     const [server] = await startMesh(cluster, 1, args, [INSPECT_FLAG, "--allow-ffi"]);
     env.progress(`connections (${env.crypto}): signing ${target + tail} hellos before the ramp`);
@@ -175,6 +180,7 @@ export async function benchConnections(
     const memoryIdle = await trimsDone(server, env);
     const settleSeconds = round((performance.now() - rampEnded) / 1000, 1);
     const idle = await sampleNode(server, cluster);
+    const tlsEngine = String(((await server.health()).tls as { engine?: string } | null)?.engine);
 
     env.progress(`connections (${env.crypto}): profiled tail, ${tail} users reconnect`);
     const profiler = await CpuProfiler.attach(server);
@@ -221,6 +227,7 @@ export async function benchConnections(
       rssBeforeMb: round(before.rssKb / 1024, 1),
       rssAfterMb: round(idle.rssKb / 1024, 1),
       rssPerUserKb: round((idle.rssKb - before.rssKb) / target, 1),
+      tlsEngine,
       memoryPerUserKb: {
         heapUsed: kb("heapUsed"),
         heapFree: round((heapFree(memoryIdle) - heapFree(memoryBefore)) / 1024 / target, 1),

@@ -125,7 +125,8 @@ function detailLines(label: string, run: BackendRun): string[] {
         `server ${conn.server.cores} cores, ${conn.perHello.signs} signs, ${conn.perHello.wraps} OAEP wraps and ` +
         `${conn.perHello.rotations} channel rotations per hello; load generator ${conn.driverCores} cores; ` +
         `RSS ${conn.rssBeforeMb} MB → ${conn.rssAfterMb} MB, measured ${conn.settleSeconds} s after the ramp ` +
-        `(CPU idle and the server's memory trims done); hellos presigned in ${conn.presignSeconds} s.`,
+        `(CPU idle and the server's memory trims done; TLS engine ${conn.tlsEngine}); ` +
+        `hellos presigned in ${conn.presignSeconds} s.`,
       "",
     );
   }

@@ -8,6 +8,7 @@ import { type ConnectionLimiter, type HttpEndpoint, httpHandler } from "./http.t
 import type { ServerAddress } from "./state.ts";
 import { DialError, dialWs } from "./ws/dial.ts";
 import { serveWs, type WsServer } from "./ws/listener.ts";
+import type { TlsAcceptor } from "./ws/conn.ts";
 import type { LinkSocket } from "./ws/socket.ts";
 
 const DIAL_TIMEOUT_MS = 10_000;
@@ -19,7 +20,7 @@ type LastWords = (code: number) => string | undefined;
 export function listen(
   endpoint: HttpEndpoint & { readonly ctx: NodeContext },
   limiter: ConnectionLimiter,
-  tls: { cert: string; key: string } | undefined,
+  tls: TlsAcceptor | undefined,
   lastWords: LastWords,
 ): WsServer {
   const { config, log, metrics } = endpoint.ctx;
@@ -32,7 +33,7 @@ export function listen(
   return serveWs({
     hostname: config.host,
     port: config.port,
-    tls,
+    tlsAcceptor: tls,
     headerTimeoutMs: config.limits.headerTimeoutMs,
     maxMessageBytes: config.limits.maxFrameBytes,
     idleTimeoutMs: config.limits.linkTimeoutMs,

@@ -10,6 +10,7 @@
 import { VERSION } from "../version.ts";
 import { type CryptoChoice, isCryptoChoice } from "../crypto/select.ts";
 import { isTrimChoice, type TrimChoice } from "./memory_trim.ts";
+import { isTlsEngineChoice, type TlsEngineChoice } from "./tls_engine.ts";
 import { parseArgs } from "node:util";
 import { DEFAULT_LIMITS, type Limits } from "../protocol/limits.ts";
 import type { LogFormat, LogLevel } from "./log.ts";
@@ -56,6 +57,8 @@ export interface NodeConfig {
   crypto: CryptoChoice;
   /** Whether freed memory is given back to the system (`--trim-memory`; FFI to glibc). */
   trimMemory: TrimChoice;
+  /** What serves TLS on the listener (`--tls-engine`; `openssl` through FFI). */
+  tlsEngine: TlsEngineChoice;
   /** Accept a bootstrap introducer whose key the list does not give. */
   allowUnpinnedIntroducer: boolean;
   /**
@@ -261,6 +264,12 @@ const FLAGS: Record<string, FlagSpec> = {
     arg: "WHEN",
     help:
       "give freed memory back to the system: auto (when FFI is granted) | on (needs --allow-ffi) | off",
+  },
+  "tls-engine": {
+    type: "string",
+    arg: "NAME",
+    help:
+      "TLS of the listener: auto (OpenSSL when FFI is granted) | node | openssl (needs --allow-ffi)",
   },
   "allow-unpinned-introducer": {
     type: "boolean",
@@ -496,6 +505,8 @@ export function parseConfig(role: Role, args: string[], env: Record<string, stri
   if (!isCryptoChoice(crypto)) return { ok: false, error: "--crypto: webcrypto|openssl|auto" };
   const trimMemory = str("trim-memory") ?? "auto";
   if (!isTrimChoice(trimMemory)) return { ok: false, error: "--trim-memory: auto|on|off" };
+  const tlsEngine = str("tls-engine") ?? "auto";
+  if (!isTlsEngineChoice(tlsEngine)) return { ok: false, error: "--tls-engine: auto|node|openssl" };
 
   const insecurePlain = bool("insecure-plain");
   const tlsCert = str("tls-cert");
@@ -528,6 +539,7 @@ export function parseConfig(role: Role, args: string[], env: Record<string, stri
       logFormat,
       crypto,
       trimMemory,
+      tlsEngine,
       allowUnpinnedIntroducer: bool("allow-unpinned-introducer"),
       acceptUnverifiedWelcome: bool("accept-unverified-welcome"),
       acceptUnsignedServers: bool("accept-unsigned-servers"),

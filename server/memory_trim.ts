@@ -14,6 +14,7 @@
  * @module
  */
 
+import { ffiGranted } from "./ffi_permission.ts";
 import type { Logger } from "./log.ts";
 
 /** What `--trim-memory` may say. */
@@ -62,11 +63,6 @@ export function loadMallocTrim(): MallocTrim | { error: string } {
     }
   }
   return { error: `no glibc to trim with: ${tried.join("; ")}` };
-}
-
-/** Whether FFI was granted to this process (without prompting). */
-function ffiGranted(): boolean {
-  return Deno.permissions.querySync({ name: "ffi" }).state === "granted";
 }
 
 /**

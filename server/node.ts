@@ -36,6 +36,8 @@ import { readFrames } from "./_intake.ts";
 import { dialPeer, listen } from "./_transport.ts";
 import { expireQueue } from "./offline_queue.ts";
 import { type TrimSchedule, trimScheduleFor } from "./memory_trim.ts";
+import { FFI_NOT_GRANTED, tlsAcceptorFor } from "./tls_engine.ts";
+import type { TlsAcceptor } from "./ws/conn.ts";
 import type { WsServer } from "./ws/listener.ts";
 import type { LinkSocket, WsSocket } from "./ws/socket.ts";
 
@@ -82,6 +84,7 @@ export class SocpNode implements MeshHost, HttpEndpoint {
   #stopped = false;
   #crypto: CryptoInUse = { backend: "webcrypto", version: "WebCrypto" };
   #trim: TrimSchedule | null = null;
+  #tls: TlsAcceptor | undefined;
 
   private constructor(ctx: NodeContext, caCerts: string[] | undefined, lock: DataDirLock) {
     this.ctx = ctx;
@@ -141,7 +144,20 @@ export class SocpNode implements MeshHost, HttpEndpoint {
     node.#lastWords = await transportErrors(() => state.self, config.limits.maxFrameBytes);
     const certProblem = options.tls ? certificateProblem(options.tls.cert, Date.now()) : null;
     if (certProblem) log.warn(`${certProblem}: clients will refuse to connect`);
-    node.#listen(options.tls);
+    if (options.tls) {
+      const engine = tlsAcceptorFor(config.tlsEngine, options.tls);
+      if ("error" in engine) {
+        await node.stop();
+        throw new Error(engine.error);
+      }
+      node.#tls = engine.acceptor;
+      const { engine: name, version } = engine.acceptor;
+      if (engine.fallback && engine.fallback !== FFI_NOT_GRANTED) {
+        log.warn("--tls-engine auto: OpenSSL did not load", { reason: engine.fallback });
+      }
+      log.info("tls engine", { engine: name, version });
+    }
+    node.#listen(node.#tls);
     log.info("listening", {
       id: self.id,
       host: config.host,
@@ -175,7 +191,7 @@ export class SocpNode implements MeshHost, HttpEndpoint {
     return this.ctx.state.address;
   }
 
-  #listen(tls?: { cert: string; key: string }): void {
+  #listen(tls: TlsAcceptor | undefined): void {
     this.#http = listen(this, this.#limiter, tls, this.#lastWords);
     this.ctx.state.address = { host: this.ctx.config.publicHost, port: this.#http.addr.port };
   }
@@ -357,6 +373,7 @@ export class SocpNode implements MeshHost, HttpEndpoint {
       uptime_ms: this.ctx.now() - this.#startedAt,
       crypto: this.#crypto.backend,
       memory: Deno.memoryUsage(),
+      tls: this.#tls ? { engine: this.#tls.engine, version: this.#tls.version } : null,
       memory_trim: this.#trim
         ? { trims: this.#trim.trims, returned: this.#trim.returnedBytes }
         : null,
@@ -393,6 +410,7 @@ export class SocpNode implements MeshHost, HttpEndpoint {
     this.#stopped = true;
     for (const timer of this.#firstFrameTimers.values()) clearTimeout(timer);
     await this.#http?.shutdown();
+    this.#tls?.close(); // frees OpenSSL's context once the last connection is gone
     this.ctx.store.close();
     this.#lock.release();
     log.info("stopped");

@@ -43,8 +43,11 @@ export function serverPermissions(config: NodeConfig): string[] {
     ]),
     list("--allow-write", [config.dataDir]),
     "--allow-env=SOCP_*",
-    // `--trim-memory on` reaches glibc through FFI too; `auto` uses FFI only when granted anyway.
-    ...(config.trimMemory === "on" ? ["--allow-ffi"] : ffiFor(config.crypto)),
+    // `--trim-memory on` and `--tls-engine openssl` reach glibc and libssl through FFI too;
+    // their `auto` uses FFI only when granted anyway.
+    ...(config.trimMemory === "on" || config.tlsEngine === "openssl"
+      ? ["--allow-ffi"]
+      : ffiFor(config.crypto)),
   ];
 }
 

@@ -33,6 +33,34 @@ export interface ByteConn {
   readonly remoteAddr: Deno.Addr;
 }
 
+/** A {@linkcode ByteConn} with TLS whose handshake starts at creation. */
+export interface TlsByteConn extends ByteConn {
+  /** Settles when the handshake completes or fails; never rejects unhandled. */
+  readonly handshake: Promise<void>;
+}
+
+/** A TLS engine's server side: layers TLS over each accepted TCP conn. */
+export interface TlsAcceptor {
+  /** `node` (`node:tls`) or `openssl` (libssl through FFI, `openssl_tls.ts`). */
+  readonly engine: "node" | "openssl";
+  /** The library's version text, for the log and /healthz. */
+  readonly version: string;
+  accept(raw: Deno.TcpConn): TlsByteConn;
+  /** Frees what the engine holds once its connections have closed. */
+  close(): void;
+}
+
+/** The `node` TLS engine for a PEM certificate chain and key. */
+export function nodeTlsAcceptor(pem: { cert: string; key: string }): TlsAcceptor {
+  const context = tls.createSecureContext({ cert: pem.cert, key: pem.key });
+  return {
+    engine: "node",
+    version: `node:tls (Deno ${Deno.version.deno})`,
+    accept: (raw) => TlsConn.accept(raw, context),
+    close() {},
+  };
+}
+
 // Most reads of an idle link are small (a ping, a short frame): it waits with 1 KiB.
 const RAW_MIN = 1024;
 const RAW_MAX = 64 * 1024;
@@ -48,7 +76,7 @@ const RAW_BUDGET = 256 * 1024;
  * {@linkcode TlsConn.accept} or {@linkcode TlsConn.connect}, then await
  * {@linkcode TlsConn.handshake}.
  */
-export class TlsConn implements ByteConn {
+export class TlsConn implements TlsByteConn {
   readonly remoteAddr: Deno.NetAddr;
   /** Settles when the handshake completes or fails; never rejects unhandled. */
   readonly handshake: Promise<void>;

@@ -5,14 +5,14 @@
  * read, and the TLS handshake plus the request head must arrive within
  * `headerTimeoutMs` and `maxHeaderBytes`.
  *
- * Connections are accepted with `Deno.listen`; TLS is layered on them by
- * {@linkcode TlsConn} (see `conn.ts` for why not `Deno.listenTls`).
+ * Connections are accepted with `Deno.listen`; TLS is layered on them by a
+ * {@linkcode TlsAcceptor}: `node:tls` ({@linkcode nodeTlsAcceptor}, see
+ * `conn.ts` for why not `Deno.listenTls`) or OpenSSL (`openssl_tls.ts`).
  *
  * @module
  */
 
-import tls from "node:tls";
-import { type ByteConn, closeQuietly, TlsConn } from "./conn.ts";
+import { type ByteConn, closeQuietly, nodeTlsAcceptor, type TlsAcceptor } from "./conn.ts";
 import {
   acceptKey,
   findHeadEnd,
@@ -46,8 +46,10 @@ export interface ServeWsOptions {
   hostname?: string;
   /** 0 picks a free port (see {@linkcode WsServer.addr}). */
   port: number;
-  /** PEM texts; without them the listener speaks plain TCP. */
+  /** PEM texts for the `node` TLS engine; without them (and `tlsAcceptor`) plain TCP. */
   tls?: { cert: string; key: string };
+  /** The TLS engine to accept with (wins over `tls`); the caller closes it. */
+  tlsAcceptor?: TlsAcceptor;
   /** From TCP accept until the whole request head has arrived, TLS handshake included. Default 10 s. */
   headerTimeoutMs?: number;
   /** Default 16 KiB; a longer head gets 431. */
@@ -94,9 +96,7 @@ const NO_LIMIT: Admission = { release() {} };
 export function serveWs(options: ServeWsOptions): WsServer {
   const hostname = options.hostname ?? "0.0.0.0";
   const pending = new Set<ByteConn>();
-  const secure = options.tls
-    ? tls.createSecureContext({ cert: options.tls.cert, key: options.tls.key })
-    : null;
+  const secure = options.tlsAcceptor ?? (options.tls ? nodeTlsAcceptor(options.tls) : null);
   const listener = Deno.listen({ hostname, port: options.port });
   let stopped = false;
   const report = (remote: string, error: unknown) => {
@@ -125,9 +125,9 @@ export function serveWs(options: ServeWsOptions): WsServer {
     const release = once(() => admission.release());
     try {
       conn.setNoDelay(true);
-      const opened = secure ? TlsConn.accept(conn, secure) : conn;
-      const handshake = opened instanceof TlsConn ? opened.handshake : Promise.resolve();
-      serveConnection(remote, opened, handshake, admission, release, context)
+      const opened = secure ? secure.accept(conn) : null;
+      const handshake = opened ? opened.handshake : Promise.resolve();
+      serveConnection(remote, opened ?? conn, handshake, admission, release, context)
         .catch((e) => report(remote, e));
     } catch (e) {
       closeQuietly(conn);

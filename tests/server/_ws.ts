@@ -5,6 +5,7 @@ import { ensureDevCertificates } from "../../certs/mkcert.ts";
 import { encodeFrame, FrameReader, Opcode } from "../../server/ws/frames.ts";
 import { findHeadEnd, newKey, upgradeRequest } from "../../server/ws/handshake.ts";
 import { serveWs, type ServeWsOptions, type WsServer } from "../../server/ws/listener.ts";
+import { OpenSslTlsAcceptor } from "../../server/ws/openssl_tls.ts";
 import type { LinkCloseEvent, WsSocket } from "../../server/ws/socket.ts";
 
 const certDir = await Deno.makeTempDir({ prefix: "socp-ws-test-" });
@@ -15,6 +16,18 @@ export const tls = {
 };
 export const caCert = await Deno.readTextFile(paths.caCert);
 await Deno.remove(certDir, { recursive: true });
+
+/** The listener's TLS engine in these tests: OpenSSL in the OpenSSL test run. */
+export const TLS_ENGINE: "node" | "openssl" = Deno.env.get("SOCP_TEST_CRYPTO") === "openssl"
+  ? "openssl"
+  : "node";
+
+/** An OpenSSL TLS engine with the test certificate (the caller closes it). */
+export function openSslAcceptor(): OpenSslTlsAcceptor {
+  const acceptor = OpenSslTlsAcceptor.create(tls);
+  if ("error" in acceptor) throw new Error(acceptor.error);
+  return acceptor;
+}
 
 export const MB = 1024 * 1024;
 export const te = new TextEncoder();
@@ -47,7 +60,15 @@ export function echoServer(
         : new Response("not found\n", { status: 404 }),
     ...overrides,
   };
-  const server = serveWs(options);
+  // The OpenSSL test run (SOCP_TEST_CRYPTO=openssl) serves TLS with the OpenSSL engine.
+  const acceptor = options.tls && !options.tlsAcceptor && TLS_ENGINE === "openssl"
+    ? openSslAcceptor()
+    : undefined;
+  const listening = serveWs({ ...options, tlsAcceptor: options.tlsAcceptor ?? acceptor });
+  const server: WsServer = {
+    addr: listening.addr,
+    shutdown: () => listening.shutdown().finally(() => acceptor?.close()),
+  };
   const scheme = "tls" in overrides && !overrides.tls ? "ws" : "wss";
   return { server, sockets, closes, url: `${scheme}://127.0.0.1:${server.addr.port}/ws` };
 }
