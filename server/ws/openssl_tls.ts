@@ -15,10 +15,8 @@
 
 import { type LibSsl, loadLibSsl, SSL_CONST, SSL_ERROR, sslErrorText } from "./_libssl.ts";
 import type { TlsAcceptor, TlsByteConn } from "./conn.ts";
-import { closeQuietly } from "./conn.ts";
+import { closeQuietly, nextRawBuffer, RAW_MAX, RAW_MIN } from "./conn.ts";
 
-const RAW_MIN = 1024;
-const RAW_MAX = 64 * 1024;
 /** A memory BIO keeps the capacity of its largest burst; past this it is replaced once empty. */
 const BIO_REPLACE_AFTER = 4096;
 /**
@@ -213,9 +211,7 @@ class OpenSslTlsConn implements TlsByteConn {
     this.#live();
     this.#s.BIO_write(this.#rbio, buffer, n);
     this.#fed += n;
-    // Grow for bulk transfers, and shrink again once reads are small.
-    if (n === buffer.length && buffer.length < RAW_MAX) this.#rawBuffer = new Uint8Array(RAW_MAX);
-    else if (n <= RAW_MIN && buffer.length > RAW_MIN) this.#rawBuffer = new Uint8Array(RAW_MIN);
+    this.#rawBuffer = nextRawBuffer(buffer, n);
     return true;
   }
 
