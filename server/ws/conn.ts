@@ -79,6 +79,7 @@ export function nextRawBuffer(buffer: Uint8Array<ArrayBuffer>, n: number): Uint8
   }
   return buffer.length > RAW_MIN ? new Uint8Array(RAW_MIN) : buffer;
 }
+
 /**
  * Raw bytes pushed into the TLS layer between two takes of the reader: the
  * pump runs ahead of TLS's asynchronous decryption, and unbounded it queued
